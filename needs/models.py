@@ -1,0 +1,188 @@
+"""What sites need: categories, aid types and needs, with counters that only donations.services moves."""
+
+from django.contrib.gis.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from locations.models import Site
+
+
+class Category(models.Model):
+    """KSBB Pangan, UMKM, Pendidikan, Permukiman, … Staff add more; the code never lists them."""
+
+    name = models.CharField(_("nama"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    description = models.TextField(_("deskripsi"), blank=True)
+    recipients = models.TextField(_("penerima"), blank=True)
+    color = models.CharField(
+        _("warna"), max_length=7, default="#1b6ac9", help_text=_("Warna di peta, mis. #1b6ac9.")
+    )
+    order = models.PositiveSmallIntegerField(_("urutan"), default=0)
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        verbose_name = _("kategori")
+        verbose_name_plural = _("kategori")
+        ordering = ["order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                name="category_color_is_hex", condition=Q(color__regex=r"^#[0-9a-fA-F]{6}$")
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AidType(models.Model):
+    category = models.ForeignKey(
+        Category, verbose_name=_("kategori"), on_delete=models.PROTECT, related_name="aid_types"
+    )
+    name = models.CharField(_("nama"), max_length=100)
+    unit = models.CharField(_("satuan"), max_length=30, help_text=_("mis. paket, porsi, orang, unit"))
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        verbose_name = _("jenis bantuan")
+        verbose_name_plural = _("jenis bantuan")
+        ordering = ["category__order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="aidtype_unique_per_category"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.unit})"
+
+
+class NeedStatus(models.TextChoices):
+    OPEN = "open", _("Terbuka")
+    PARTLY_PLEDGED = "partly_pledged", _("Sebagian terpenuhi")
+    FULLY_PLEDGED = "fully_pledged", _("Komitmen penuh")
+    DELIVERED = "delivered", _("Tersalurkan")
+    CLOSED = "closed", _("Ditutup")
+
+
+class NeedQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+    def open(self):
+        """Needs a donor can still pledge to."""
+        return self.filter(status__in=[NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED])
+
+    def in_region(self, code: str):
+        return self.filter(
+            Q(site__kelurahan__code=code) | Q(site__kelurahan__code__startswith=code + ".")
+        )
+
+
+class Need(models.Model):
+    """What one site needs.
+
+    The category is the aid type's: storing it twice would let the two disagree.
+    quantity_pledged and quantity_delivered are counters that only donations.services changes,
+    under the need's row lock; the check constraint below stands behind that lock.
+    """
+
+    class BeneficiaryKind(models.TextChoices):
+        HOUSEHOLD = "household", _("Kepala keluarga")
+        PERSON = "person", _("Jiwa")
+        BUSINESS = "business", _("Pelaku usaha")
+        PUPIL = "pupil", _("Peserta didik")
+        TEACHER = "teacher", _("Tenaga pendidik")
+        KAMPUNG = "kampung", _("Kampung")
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("sasaran"), on_delete=models.PROTECT, related_name="needs"
+    )
+    aid_type = models.ForeignKey(
+        AidType, verbose_name=_("jenis bantuan"), on_delete=models.PROTECT, related_name="needs"
+    )
+    title = models.CharField(_("judul"), max_length=200)
+    description = models.TextField(_("deskripsi"), blank=True)
+    quantity_needed = models.PositiveIntegerField(_("jumlah dibutuhkan"))
+    quantity_pledged = models.PositiveIntegerField(_("jumlah dikomitmenkan"), default=0, editable=False)
+    quantity_delivered = models.PositiveIntegerField(_("jumlah tersalurkan"), default=0, editable=False)
+    beneficiaries = models.PositiveIntegerField(_("jumlah penerima manfaat"), default=0)
+    beneficiary_kind = models.CharField(
+        _("jenis penerima manfaat"),
+        max_length=10,
+        choices=BeneficiaryKind.choices,
+        default=BeneficiaryKind.HOUSEHOLD,
+    )
+    criteria = models.TextField(_("kriteria penerima"), blank=True)
+    period_start = models.DateField(_("mulai"))
+    period_end = models.DateField(_("selesai"), null=True, blank=True)
+    published = models.BooleanField(_("dipublikasikan"), default=True)
+    is_closed = models.BooleanField(
+        _("ditutup"), default=False, help_text=_("Kebutuhan tidak lagi menerima komitmen.")
+    )
+    external_ref = models.CharField(
+        _("referensi eksternal"), max_length=64, unique=True, null=True, blank=True
+    )
+    # Derived by PostgreSQL from the counters, so it can never disagree with them and can be indexed.
+    status = models.GeneratedField(
+        verbose_name=_("status"),
+        expression=Case(
+            When(is_closed=True, then=Value(NeedStatus.CLOSED.value)),
+            When(quantity_delivered__gte=F("quantity_needed"), then=Value(NeedStatus.DELIVERED.value)),
+            When(quantity_pledged__gte=F("quantity_needed"), then=Value(NeedStatus.FULLY_PLEDGED.value)),
+            When(quantity_pledged__gt=0, then=Value(NeedStatus.PARTLY_PLEDGED.value)),
+            default=Value(NeedStatus.OPEN.value),
+        ),
+        output_field=models.CharField(max_length=16, choices=NeedStatus.choices),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    objects = NeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("kebutuhan")
+        verbose_name_plural = _("kebutuhan")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The public map and list filter on status first, then narrow by aid type.
+            models.Index(fields=["status", "aid_type"], name="need_status_aidtype_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="need_quantity_needed_positive",
+                condition=Q(quantity_needed__gt=0),
+                violation_error_message=_("Jumlah dibutuhkan harus lebih dari nol."),
+            ),
+            models.CheckConstraint(
+                name="need_counters_ordered",
+                condition=Q(quantity_delivered__lte=F("quantity_pledged"))
+                & Q(quantity_pledged__lte=F("quantity_needed")),
+                violation_error_message=_(
+                    "Jumlah tersalurkan ≤ jumlah dikomitmenkan ≤ jumlah dibutuhkan."
+                ),
+            ),
+            models.CheckConstraint(
+                name="need_period_ordered",
+                condition=Q(period_end__isnull=True) | Q(period_end__gte=F("period_start")),
+                violation_error_message=_("Tanggal selesai tidak boleh sebelum tanggal mulai."),
+            ),
+            models.CheckConstraint(name="need_title_not_blank", condition=Q(title__regex=r"\S")),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("needs:need_detail", args=[self.pk])
+
+    @property
+    def category(self) -> Category:
+        return self.aid_type.category
+
+    @property
+    def quantity_remaining(self) -> int:
+        return self.quantity_needed - self.quantity_pledged
+
+    @property
+    def is_pledgeable(self) -> bool:
+        return self.published and self.status in (NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED)

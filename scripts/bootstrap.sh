@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install what `make run` / `make test` need and is missing: Debian packages, the virtualenv, and the
+# region registry (the npm package idn-area-data). Safe to run again: each step checks before it acts.
+#
+#   scripts/bootstrap.sh          what `make run` needs
+#   scripts/bootstrap.sh --test   also Chromium, for the browser tests
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+packages=(postgresql-15 postgresql-15-postgis-3 gettext)
+[ "${1:-}" = "--test" ] && packages+=(chromium)
+command -v npm >/dev/null || packages+=(npm)
+command -v python3.11 >/dev/null || command -v python3 >/dev/null || packages+=(python3 python3-venv)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo=(sudo -n); else
+    echo "These Debian packages are missing: ${missing[*]}" >&2
+    echo "Install them as root:  apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing Debian packages: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The virtualenv, rebuilt when the declared or locked dependencies change.
+python=${PYTHON:-$(command -v python3.11 || command -v python3)}
+stamp=.venv/.installed
+if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
+  echo "Installing the Python dependencies into .venv"
+  [ -x .venv/bin/python ] || "$python" -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+  touch "$stamp"
+fi
+
+# Official region codes and names (Kemendagri), from the npm registry, checked against the lock's digest.
+scripts/fetch-regions.sh
