@@ -125,19 +125,26 @@ class Pledge(models.Model):
     """
 
     collaborator = models.ForeignKey(
-        Collaborator, verbose_name=_("kolaborator"), on_delete=models.PROTECT, related_name="pledges"
+        Collaborator,
+        verbose_name=_("kolaborator"),
+        on_delete=models.PROTECT,
+        related_name="pledges",
     )
     need = models.ForeignKey(
         Need, verbose_name=_("kebutuhan"), on_delete=models.PROTECT, related_name="pledges"
     )
     quantity = models.PositiveIntegerField(_("jumlah"))
-    quantity_delivered = models.PositiveIntegerField(_("jumlah tersalurkan"), default=0, editable=False)
+    quantity_delivered = models.PositiveIntegerField(
+        _("jumlah tersalurkan"), default=0, editable=False
+    )
     message = models.TextField(_("pesan"), max_length=1000, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=PledgeStatus.choices, default=PledgeStatus.SUBMITTED
     )
     # The donor's private link /komitmen/<token>/: unguessable, never shown publicly.
-    token = models.CharField(_("token"), max_length=64, unique=True, default=new_token, editable=False)
+    token = models.CharField(
+        _("token"), max_length=64, unique=True, default=new_token, editable=False
+    )
     scheduled_for = models.DateField(_("jadwal penyaluran"), null=True, blank=True)
     status_reason = models.TextField(_("alasan"), blank=True)
     created_at = models.DateTimeField(_("diajukan"), auto_now_add=True)
@@ -145,7 +152,10 @@ class Pledge(models.Model):
     scheduled_at = models.DateTimeField(_("dijadwalkan"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("tersalurkan"), null=True, blank=True)
     closed_at = models.DateTimeField(
-        _("ditutup"), null=True, blank=True, help_text=_("Waktu dibatalkan, ditolak atau kedaluwarsa.")
+        _("ditutup"),
+        null=True,
+        blank=True,
+        help_text=_("Waktu dibatalkan, ditolak atau kedaluwarsa."),
     )
 
     objects = PledgeQuerySet.as_manager()
@@ -176,7 +186,8 @@ class Pledge(models.Model):
             ),
             models.CheckConstraint(
                 name="pledge_closed_has_time",
-                condition=~Q(status__in=["cancelled", "rejected", "expired"]) | Q(closed_at__isnull=False),
+                condition=~Q(status__in=["cancelled", "rejected", "expired"])
+                | Q(closed_at__isnull=False),
             ),
             models.CheckConstraint(
                 name="pledge_delivered_has_time",
@@ -257,7 +268,9 @@ class PledgeEvent(models.Model):
     pledge = models.ForeignKey(
         Pledge, verbose_name=_("komitmen"), on_delete=models.CASCADE, related_name="events"
     )
-    from_status = models.CharField(_("dari"), max_length=10, choices=PledgeStatus.choices, blank=True)
+    from_status = models.CharField(
+        _("dari"), max_length=10, choices=PledgeStatus.choices, blank=True
+    )
     to_status = models.CharField(_("ke"), max_length=10, choices=PledgeStatus.choices)
     quantity = models.PositiveIntegerField(_("jumlah"), null=True, blank=True)
     actor = models.ForeignKey(

@@ -159,7 +159,9 @@ def transition(
             raise PledgeError(_("Tentukan tanggal penyaluran."), field="scheduled_for")
         if not site_has_verified_contact(need.site_id):
             raise PledgeError(
-                _("Komitmen #%(pk)s belum dapat dijadwalkan: sasaran belum punya narahubung terverifikasi.")
+                _(
+                    "Komitmen #%(pk)s belum dapat dijadwalkan: sasaran belum punya narahubung terverifikasi."
+                )
                 % {"pk": locked.pk}
             )
         locked.scheduled_for = scheduled_for
@@ -197,12 +199,15 @@ def record_delivery(
     need, locked = _lock(pledge.pk)
     if locked.status != S.SCHEDULED:
         raise PledgeError(
-            _("Komitmen #%(pk)s berstatus %(status)s; hanya komitmen terjadwal yang dapat disalurkan.")
+            _(
+                "Komitmen #%(pk)s berstatus %(status)s; hanya komitmen terjadwal yang dapat disalurkan."
+            )
             % {"pk": locked.pk, "status": S(locked.status).label}
         )
     if quantity < 1 or quantity > locked.quantity_outstanding:
         raise PledgeError(
-            _("Jumlah penyaluran harus antara 1 dan %(max)s.") % {"max": locked.quantity_outstanding},
+            _("Jumlah penyaluran harus antara 1 dan %(max)s.")
+            % {"max": locked.quantity_outstanding},
             field="quantity",
         )
     delivery = Delivery.objects.create(

@@ -126,7 +126,9 @@ STORAGES = {
 # E-mail: the console in development, SMTP (or any backend django-environ knows) from EMAIL_URL.
 EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
 if not EMAIL_URL:
-    raise ImproperlyConfigured("Set EMAIL_URL (e.g. smtp+tls://user:pass@host:587) when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "Set EMAIL_URL (e.g. smtp+tls://user:pass@host:587) when DEBUG is off."
+    )
 vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="KSBB <noreply@ksbb.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -179,13 +181,17 @@ LEAFLET_CONFIG = {
     "DEFAULT_ZOOM": 11,
     "MIN_ZOOM": 9,
     "MAX_ZOOM": 18,
-    "TILES": [(_("Peta"), KSBB_TILE_URL, {"attribution": KSBB_TILE_ATTRIBUTION})] if KSBB_TILE_URL else [],
+    "TILES": [(_("Peta"), KSBB_TILE_URL, {"attribution": KSBB_TILE_ATTRIBUTION})]
+    if KSBB_TILE_URL
+    else [],
     "ATTRIBUTION_PREFIX": "Leaflet",
     "RESET_VIEW": False,
 }
 
 # Reference data, read from where the operator keeps it (never copied into the tree).
-KSBB_REGION_DATA = env.path("KSBB_REGION_DATA", default=BASE_DIR / ".data" / "idn-area-data" / "data")
+KSBB_REGION_DATA = env.path(
+    "KSBB_REGION_DATA", default=BASE_DIR / ".data" / "idn-area-data" / "data"
+)
 KSBB_BOUNDARIES = env.str("KSBB_BOUNDARIES", default="")
 KSBB_RW_POINTS = env.str("KSBB_RW_POINTS", default="")
 # How far (metres) a site may lie outside its kelurahan's boundary: the official polygons are simplified,

@@ -70,7 +70,9 @@ class Region(models.Model):
                 name="region_parent_only_below_kota",
                 condition=Q(level="kota", parent__isnull=True)
                 | (~Q(level="kota") & Q(parent__isnull=False)),
-                violation_error_message=_("Kota tidak berinduk; kecamatan dan kelurahan harus berinduk."),
+                violation_error_message=_(
+                    "Kota tidak berinduk; kecamatan dan kelurahan harus berinduk."
+                ),
             ),
         ]
 
@@ -91,8 +93,10 @@ class Region(models.Model):
     def _validate_parent_nests_code(self):
         if self.parent_id and not self.code.startswith(self.parent.code + "."):
             raise ValidationError(
-                {"parent": _("Kode %(code)s tidak berada di bawah induk %(parent)s.")
-                 % {"code": self.code, "parent": self.parent.code}}
+                {
+                    "parent": _("Kode %(code)s tidak berada di bawah induk %(parent)s.")
+                    % {"code": self.code, "parent": self.parent.code}
+                }
             )
 
     def ancestors(self) -> list["Region"]:
@@ -132,7 +136,9 @@ class Site(models.Model):
     location_is_approximate = models.BooleanField(
         _("lokasi perkiraan"),
         default=False,
-        help_text=_("Titik ditempatkan kira-kira karena batas atau koordinat sebenarnya belum tersedia."),
+        help_text=_(
+            "Titik ditempatkan kira-kira karena batas atau koordinat sebenarnya belum tersedia."
+        ),
     )
     address = models.CharField(_("alamat"), max_length=255, blank=True)
     external_ref = models.CharField(
@@ -151,11 +157,11 @@ class Site(models.Model):
             models.UniqueConstraint(
                 fields=["kelurahan", "kind", "name"],
                 name="site_unique_name_per_kelurahan",
-                violation_error_message=_("Sasaran dengan jenis dan nama ini sudah ada di kelurahan ini."),
+                violation_error_message=_(
+                    "Sasaran dengan jenis dan nama ini sudah ada di kelurahan ini."
+                ),
             ),
-            models.CheckConstraint(
-                name="site_name_not_blank", condition=Q(name__regex=r"\S")
-            ),
+            models.CheckConstraint(name="site_name_not_blank", condition=Q(name__regex=r"\S")),
         ]
 
     def __str__(self):
@@ -179,7 +185,10 @@ class Site(models.Model):
         ).exists()
         if not inside:
             raise ValidationError(
-                {"point": _("Titik berada di luar batas Kelurahan %(name)s.") % {"name": self.kelurahan.name}}
+                {
+                    "point": _("Titik berada di luar batas Kelurahan %(name)s.")
+                    % {"name": self.kelurahan.name}
+                }
             )
 
 

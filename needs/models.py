@@ -40,7 +40,9 @@ class AidType(models.Model):
         Category, verbose_name=_("kategori"), on_delete=models.PROTECT, related_name="aid_types"
     )
     name = models.CharField(_("nama"), max_length=100)
-    unit = models.CharField(_("satuan"), max_length=30, help_text=_("mis. paket, porsi, orang, unit"))
+    unit = models.CharField(
+        _("satuan"), max_length=30, help_text=_("mis. paket, porsi, orang, unit")
+    )
     is_active = models.BooleanField(_("aktif"), default=True)
 
     class Meta:
@@ -48,7 +50,9 @@ class AidType(models.Model):
         verbose_name_plural = _("jenis bantuan")
         ordering = ["category__order", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["category", "name"], name="aidtype_unique_per_category"),
+            models.UniqueConstraint(
+                fields=["category", "name"], name="aidtype_unique_per_category"
+            ),
         ]
 
     def __str__(self):
@@ -102,8 +106,12 @@ class Need(models.Model):
     title = models.CharField(_("judul"), max_length=200)
     description = models.TextField(_("deskripsi"), blank=True)
     quantity_needed = models.PositiveIntegerField(_("jumlah dibutuhkan"))
-    quantity_pledged = models.PositiveIntegerField(_("jumlah dikomitmenkan"), default=0, editable=False)
-    quantity_delivered = models.PositiveIntegerField(_("jumlah tersalurkan"), default=0, editable=False)
+    quantity_pledged = models.PositiveIntegerField(
+        _("jumlah dikomitmenkan"), default=0, editable=False
+    )
+    quantity_delivered = models.PositiveIntegerField(
+        _("jumlah tersalurkan"), default=0, editable=False
+    )
     beneficiaries = models.PositiveIntegerField(_("jumlah penerima manfaat"), default=0)
     beneficiary_kind = models.CharField(
         _("jenis penerima manfaat"),
@@ -126,8 +134,13 @@ class Need(models.Model):
         verbose_name=_("status"),
         expression=Case(
             When(is_closed=True, then=Value(NeedStatus.CLOSED.value)),
-            When(quantity_delivered__gte=F("quantity_needed"), then=Value(NeedStatus.DELIVERED.value)),
-            When(quantity_pledged__gte=F("quantity_needed"), then=Value(NeedStatus.FULLY_PLEDGED.value)),
+            When(
+                quantity_delivered__gte=F("quantity_needed"), then=Value(NeedStatus.DELIVERED.value)
+            ),
+            When(
+                quantity_pledged__gte=F("quantity_needed"),
+                then=Value(NeedStatus.FULLY_PLEDGED.value),
+            ),
             When(quantity_pledged__gt=0, then=Value(NeedStatus.PARTLY_PLEDGED.value)),
             default=Value(NeedStatus.OPEN.value),
         ),

@@ -1,0 +1,49 @@
+# The commands a newcomer needs. Each installs what is missing (scripts/bootstrap.sh) and, unless
+# DATABASE_URL is set, starts the project-local PostgreSQL + PostGIS cluster (scripts/devdb.sh).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+# The local cluster's URL, starting it if needed; an explicit DATABASE_URL wins.
+WITH_DB = export DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}" DEBUG="$${DEBUG:-1}"
+MESSAGES = $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=.data
+
+.PHONY: help run test stop lint messages
+
+help:
+	@echo "make run    serve the portal with demo data on http://127.0.0.1:8000/"
+	@echo "make test   run the whole suite (browser tests included) against PostGIS"
+	@echo "make lint   ruff check and format check"
+	@echo "make stop   stop the project-local database"
+	@echo "make messages  refresh the translation catalogues from the code"
+
+run:
+	@scripts/bootstrap.sh
+	@$(WITH_DB) && \
+	$(PY) manage.py migrate --noinput -v0 && \
+	$(MESSAGES) && \
+	$(PY) manage.py load_demo --if-empty && \
+	$(PY) manage.py ensure_dev_staff && \
+	echo && echo "  KSBB portal: http://127.0.0.1:8000/   (admin: http://127.0.0.1:8000/admin/)" && echo && \
+	exec $(PY) manage.py runserver 127.0.0.1:8000
+
+test:
+	@scripts/bootstrap.sh --test
+	@$(WITH_DB) && \
+	$(PY) -m ruff check . && \
+	$(PY) -m ruff format --check . && \
+	$(PY) manage.py makemigrations --check --dry-run -v1 && \
+	$(MESSAGES) && \
+	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+lint:
+	@scripts/bootstrap.sh
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+messages:
+	@scripts/bootstrap.sh
+	$(PY) manage.py makemessages -l id -l en --ignore=.venv --ignore=.data --ignore=staticfiles --no-obsolete
+	$(PY) manage.py makemessages -d djangojs -l id -l en --ignore=.venv --ignore=.data --ignore=staticfiles --ignore=static/vendor --no-obsolete
+
+stop:
+	@scripts/devdb.sh stop

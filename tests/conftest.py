@@ -1,0 +1,50 @@
+"""The cast and the places the tests share. Each fixture says its role in one line."""
+
+from pathlib import Path
+
+import pytest
+
+from locations.registry import load_regions
+from tests import factories
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def jakarta(db):
+    """Jakarta's 6 kota, 44 kecamatan and 267 kelurahan from the registry, without boundaries."""
+    load_regions()
+
+
+@pytest.fixture
+def site(jakarta):
+    """An RW in Gambir, Jakarta Pusat."""
+    return factories.SiteFactory(name="RW 01")
+
+
+@pytest.fixture
+def need(site):
+    """An open need for 100 staple-food packages at that RW."""
+    return factories.NeedFactory(site=site, title="Paket sembako RW 01 Gambir", quantity_needed=100)
+
+
+@pytest.fixture
+def donor(db):
+    """A company that gives under its own name."""
+    return factories.CollaboratorFactory(
+        public_name="PT Maju Bersama", email="csr@majubersama.test"
+    )
+
+
+@pytest.fixture
+def anonymous_donor(db):
+    """An individual who asked to appear as “Anonim”."""
+    return factories.CollaboratorFactory(
+        public_name="Budi Santoso", kind="individual", email="budi@example.test", is_anonymous=True
+    )
+
+
+@pytest.fixture
+def province_staff(db):
+    """Staff of the provincial bureau: sees and changes everything."""
+    return factories.UserFactory(username="provinsi", is_staff=True, is_superuser=True)

@@ -1,0 +1,96 @@
+"""factory_boy factories for plain rows. Pledges and deliveries go through donations.services instead."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Point
+
+from donations.models import Collaborator, Opd
+from locations.models import ContactPerson, Region, Site
+from needs.models import AidType, Category, Need
+
+
+def kelurahan(code: str = "31.71.01.1001") -> Region:
+    """A kelurahan from the registry (the `jakarta` fixture loads them)."""
+    return Region.objects.get(code=code)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    slug = "pangan"
+    name = factory.LazyAttribute(lambda c: c.slug.title())
+
+
+class AidTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AidType
+        django_get_or_create = ("category", "name")
+
+    category = factory.SubFactory(CategoryFactory)
+    name = "Paket sembako"
+    unit = "paket"
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    kind = Site.Kind.RW
+    name = factory.Sequence(lambda n: f"RW {n + 1:02d}")
+    kelurahan = factory.LazyFunction(kelurahan)
+    # Inside Gambir (31.71.01.1001), in the real boundaries and in tests/fixtures/boundaries.geojson.
+    point = factory.LazyFunction(lambda: Point(106.8225, -6.1760, srid=4326))
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactPerson
+
+    site = factory.SubFactory(SiteFactory)
+    name = factory.Sequence(lambda n: f"Narahubung {n}")
+    role = ContactPerson.Role.RW_HEAD
+    phone = factory.Sequence(lambda n: f"+62 812 0000 {n:04d}")
+
+
+class NeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Need
+
+    site = factory.SubFactory(SiteFactory)
+    aid_type = factory.SubFactory(AidTypeFactory)
+    title = factory.Sequence(lambda n: f"Paket sembako untuk warga #{n}")
+    quantity_needed = 100
+    beneficiaries = 100
+    period_start = datetime.date(2020, 10, 1)
+
+
+class CollaboratorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Collaborator
+
+    public_name = factory.Sequence(lambda n: f"Kolaborator {n}")
+    kind = Collaborator.Kind.COMPANY
+    email = factory.Sequence(lambda n: f"donor{n}@example.test")
+
+
+class OpdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Opd
+        django_get_or_create = ("name",)
+
+    name = "Satpol PP Jakarta Pusat"
+    kind = Opd.Kind.SATPOL_PP
