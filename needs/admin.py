@@ -1,0 +1,104 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from needs.models import AidType, Category, Need, NeedStatus
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "order", "is_active", "color"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(AidType)
+class AidTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "unit", "is_active"]
+    list_filter = ["category", "is_active"]
+    list_select_related = ["category"]
+    search_fields = ["name", "category__name"]
+
+
+class NeedStatusFilter(admin.SimpleListFilter):
+    # Need.status is a GeneratedField: its choices live on the output field, which the admin's
+    # own choices filter does not read.
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return NeedStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+@admin.register(Need)
+class NeedAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "site",
+        "aid_type",
+        "category",
+        "quantity_needed",
+        "quantity_pledged",
+        "quantity_delivered",
+        "status_label",
+        "published",
+    ]
+    list_filter = [NeedStatusFilter, "published", "aid_type__category"]
+    list_select_related = ["site__kelurahan", "aid_type__category"]
+    search_fields = ["title", "site__name", "external_ref"]
+    autocomplete_fields = ["site", "aid_type"]
+    # Only donations.services moves the counters (and with them the status).
+    readonly_fields = [
+        "quantity_pledged",
+        "quantity_delivered",
+        "status_label",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["site", "aid_type", "title", "description"]}),
+        (
+            _("Jumlah"),
+            {
+                "fields": [
+                    ("quantity_needed", "quantity_pledged", "quantity_delivered"),
+                    "status_label",
+                    ("beneficiaries", "beneficiary_kind"),
+                    "criteria",
+                ]
+            },
+        ),
+        (
+            _("Periode dan publikasi"),
+            {
+                "fields": [
+                    ("period_start", "period_end"),
+                    ("published", "is_closed"),
+                    "external_ref",
+                    ("created_at", "updated_at"),
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description=_("kategori"), ordering="aid_type__category__order")
+    def category(self, need):
+        return need.aid_type.category
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, need):
+        # PostgreSQL computes the status on insert: a need being added has none yet.
+        return NeedStatus(need.status).label if need.pk else None
+
+    def get_object(self, request, object_id, from_field=None):
+        """On a save, lock the need's row as donations.services does, so the form is checked against
+        the current counters and no pledge can land between that check and the write."""
+        need = super().get_object(request, object_id, from_field)
+        if need is not None and request.method == "POST":
+            need = Need.objects.select_for_update().get(pk=need.pk)
+        return need
