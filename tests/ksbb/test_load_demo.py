@@ -1,0 +1,225 @@
+"""`manage.py load_demo`: demo data shaped like the article, placed sensibly, and loaded only once.
+
+Loading takes seconds, so each class loads it once (in a transaction rolled back after the class)
+and its tests read it; a test that changes data runs in its own savepoint, as with `db`.
+"""
+
+import os
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Count, Q
+from django.test import override_settings
+
+from donations.models import HOLDING_STATUSES, Collaborator, Delivery, Pledge, PledgeStatus
+from donations.services import counter_mismatches
+from ksbb import demo
+from locations.models import ContactPerson, Region, Site
+from needs.models import Need, NeedStatus
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "jakarta"
+BOUNDARIES = os.environ.get("KSBB_BOUNDARIES") or str(SHARED / "kelurahan.geojson")
+RW_POINTS = os.environ.get("KSBB_RW_POINTS") or str(SHARED / "rw_2012_points.csv")
+SHARED_FILES_ABSENT = not all(Path(p).is_file() for p in [*BOUNDARIES.split(os.pathsep), RW_POINTS])
+# What the public pages show: pledges still holding and pledges delivered.
+PUBLIC = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
+
+
+@contextmanager
+def _loaded(django_db_blocker, **files):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(**files),
+        transaction.atomic(),
+    ):
+        demo.load_demo()
+        yield
+        transaction.set_rollback(True)
+
+
+def _donors(*slugs: str, statuses=PledgeStatus.values) -> int:
+    """Distinct collaborators with a pledge in any of these categories."""
+    return (
+        Collaborator.objects.filter(
+            pledges__need__aid_type__category__slug__in=slugs, pledges__status__in=statuses
+        )
+        .distinct()
+        .count()
+    )
+
+
+def _state() -> tuple:
+    """What a re-run must not change: every model's row count and every need's counters."""
+    needs = Need.objects.order_by("external_ref").values_list(
+        "external_ref", "quantity_pledged", "quantity_delivered", "is_closed"
+    )
+    return demo.row_counts(), list(needs)
+
+
+class TestWithoutFiles:
+    """No boundaries and no RW points: the fast path, every site placed approximately."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def loaded(cls, django_db_setup, django_db_blocker):
+        with _loaded(django_db_blocker, KSBB_BOUNDARIES="", KSBB_RW_POINTS=""):
+            yield
+
+    def test_every_region_is_loaded(self, db):
+        levels = Counter(Region.objects.values_list("level", flat=True))
+        assert levels == {"kota": 6, "kecamatan": 44, "kelurahan": 267}
+
+    def test_every_kelurahan_has_an_rw_site(self, db):
+        without = Region.objects.kelurahan().exclude(sites__kind=Site.Kind.RW)
+        assert list(without) == []
+
+    def test_without_boundaries_every_site_is_flagged_approximate(self, db):
+        assert Site.objects.count() > 700
+        assert not Site.objects.filter(location_is_approximate=False).exists()
+
+    def test_loksem_schools_and_the_articles_kampung_are_sites(self, db):
+        kinds = Counter(Site.objects.values_list("kind", flat=True))
+        assert kinds[Site.Kind.LOKSEM] >= 24 and kinds[Site.Kind.SCHOOL] >= 24
+        akuarium = Site.objects.get(kind=Site.Kind.KAMPUNG, name="Kampung Akuarium")
+        assert akuarium.kelurahan.name == "Penjaringan"
+        assert Site.objects.filter(kind=Site.Kind.KAMPUNG).count() == 12
+
+    def test_contacts_are_mostly_unverified_with_some_verified_and_unreachable(self, db):
+        assert not Site.objects.filter(contacts__isnull=True).exists()
+        status = Counter(ContactPerson.objects.values_list("verification_status", flat=True))
+        assert status["verified"] and status["unreachable"] and status["replaced"]
+        assert status["unverified"] > sum(status.values()) / 2
+
+    def test_pledges_exist_in_every_status_with_partial_deliveries(self, db):
+        assert set(Pledge.objects.values_list("status", flat=True)) == set(PledgeStatus.values)
+        assert Pledge.objects.count() < 2000
+        # A first hand-over of a pledge still scheduled, and pledges delivered in two.
+        assert Pledge.objects.filter(status="scheduled", quantity_delivered__gt=0).exists()
+        twice = Pledge.objects.annotate(n=Count("deliveries")).filter(status="delivered", n=2)
+        assert twice.exists()
+
+    def test_only_scheduled_pledges_reached_sites_with_a_verified_contact(self, db):
+        reached = Pledge.objects.filter(scheduled_at__isnull=False)
+        unverified = reached.exclude(
+            need__site__contacts__verification_status=ContactPerson.Verification.VERIFIED
+        )
+        assert reached.exists() and not unverified.exists()
+
+    def test_collaborators_per_category_match_the_article(self, db):
+        for statuses in (PledgeStatus.values, PUBLIC):
+            assert _donors("pangan", statuses=statuses) == 143
+            assert _donors("umkm", statuses=statuses) == 81
+            assert _donors("pangan", "umkm", statuses=statuses) == 224
+        assert 0 < _donors("pendidikan") < 81 and 0 < _donors("permukiman") < 81
+        assert Collaborator.objects.count() == 224
+        assert Collaborator.objects.filter(is_anonymous=True).exists()
+
+    def test_nine_humanitarian_institutions_and_two_fintech_firms(self, db):
+        kinds = Counter(Collaborator.objects.values_list("kind", flat=True))
+        assert kinds["humanitarian"] == 9 and kinds["fintech"] == 2
+        assert Collaborator.objects.filter(public_name="Human Initiative").exists()
+        assert not Collaborator.objects.exclude(email__endswith="example.test").exists()
+
+    def test_needs_cover_every_category_and_every_status(self, db):
+        per_category = Counter(Need.objects.values_list("aid_type__category__slug", flat=True))
+        assert set(per_category) == {"pangan", "umkm", "pendidikan", "permukiman"}
+        assert set(Need.objects.values_list("status", flat=True)) == set(NeedStatus.values)
+        assert Need.objects.filter(published=False).exists()
+        assert not Need.objects.exclude(external_ref__startswith="DEMO-N-").exists()
+        in_2020 = Q(period_start__year=2020) & (
+            Q(period_end__isnull=True) | Q(period_end__year=2020)
+        )
+        assert not Need.objects.exclude(in_2020).exists()
+
+    def test_the_need_counters_agree_with_the_pledges(self, db):
+        assert list(counter_mismatches()) == []
+
+    def test_deliveries_are_facilitated_by_opds(self, db):
+        opds = set(Delivery.objects.values_list("opd__kind", flat=True))
+        assert {"satpol_pp", "kelurahan"} <= opds
+
+    def test_running_it_again_changes_nothing(self, db, settings, capsys):
+        settings.DEBUG = True
+        before = _state()
+        call_command("load_demo")
+        assert _state() == before
+        assert "created nothing" in capsys.readouterr().out
+
+    def test_if_empty_does_nothing_when_demo_needs_exist(self, db, settings, capsys):
+        settings.DEBUG = True
+        before = _state()
+        call_command("load_demo", "--if-empty")
+        assert _state() == before
+        assert capsys.readouterr().out.strip() == "Demo data already loaded; nothing to do."
+
+    def test_the_same_seed_plans_the_same_data(self, db):
+        def fingerprint(plan: demo.Plan):
+            return (
+                [(s.name, s.kelurahan.code, s.point.coords, len(s.contacts)) for s in plan.sites],
+                [
+                    (
+                        n.ref,
+                        n.title,
+                        n.quantity,
+                        [(p.quantity, p.status, p.collaborator) for p in n.pledges],
+                    )
+                    for n in plan.needs
+                ],
+                [c.email for c in plan.collaborators],
+            )
+
+        assert fingerprint(demo.plan(7)) == fingerprint(demo.plan(7))
+        assert fingerprint(demo.plan(7)) != fingerprint(demo.plan(8))
+
+
+@pytest.mark.skipif(SHARED_FILES_ABSENT, reason=f"no boundary or RW point files at {SHARED}")
+class TestWithSharedFiles:
+    """The real kelurahan boundaries and 2012 RW points, as on the dev machine and in CI."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def loaded(cls, django_db_setup, django_db_blocker):
+        with _loaded(django_db_blocker, KSBB_BOUNDARIES=BOUNDARIES, KSBB_RW_POINTS=RW_POINTS):
+            yield
+
+    def test_every_region_has_a_boundary(self, db):
+        assert Region.objects.count() == 6 + 44 + 267
+        assert not Region.objects.filter(boundary__isnull=True).exists()
+
+    def test_every_kelurahan_has_an_rw_site(self, db):
+        assert not Region.objects.kelurahan().exclude(sites__kind=Site.Kind.RW).exists()
+
+    def test_rw_sites_stand_on_the_2012_points_where_there_are_some(self, db):
+        rw = Site.objects.filter(kind=Site.Kind.RW)
+        on_points = rw.filter(external_ref__regex=r"^31\.\d\d\.\d\d\.\d{4}-RW\d+$")
+        assert on_points.filter(location_is_approximate=False).count() > 0.95 * on_points.count()
+        # Kepulauan Seribu has no 2012 RW data: its RWs are placed approximately.
+        islands = rw.filter(kelurahan__code__startswith="31.01.")
+        assert islands.count() >= 6 and not islands.filter(location_is_approximate=False).exists()
+        assert not islands.filter(external_ref__isnull=False).exists()
+
+    def test_every_site_passes_the_models_validation(self, db):
+        for site in Site.objects.select_related("kelurahan"):
+            site.full_clean()
+
+    def test_the_article_figures_and_the_counters_hold(self, db):
+        assert (_donors("pangan"), _donors("umkm"), _donors("pangan", "umkm")) == (143, 81, 224)
+        assert set(Pledge.objects.values_list("status", flat=True)) == set(PledgeStatus.values)
+        assert list(counter_mismatches()) == []
+
+    def test_running_it_again_changes_nothing(self, db, settings):
+        settings.DEBUG = True
+        before = _state()
+        call_command("load_demo")
+        assert _state() == before
+
+
+def test_without_debug_it_refuses_and_writes_nothing(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG on"):
+        call_command("load_demo")
+    assert not Region.objects.exists() and not Need.objects.exists()
