@@ -7,11 +7,12 @@ PY := .venv/bin/python
 WITH_DB = export DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}" DEBUG="$${DEBUG:-1}"
 MESSAGES = $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=.data
 
-.PHONY: help run test stop lint messages
+.PHONY: help run test stop lint messages bench
 
 help:
 	@echo "make run    serve the portal with demo data on http://127.0.0.1:8000/"
 	@echo "make test   run the whole suite (browser tests included) against PostGIS"
+	@echo "make bench  speed figures (map layer for 50,000 needs), in a database of its own"
 	@echo "make lint   ruff check and format check"
 	@echo "make stop   stop the project-local database"
 	@echo "make messages  refresh the translation catalogues from the code"
@@ -34,6 +35,10 @@ test:
 	$(PY) manage.py makemigrations --check --dry-run -v1 && \
 	$(MESSAGES) && \
 	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+bench:
+	@scripts/bootstrap.sh
+	@$(WITH_DB) && $(PY) -m bench.needs_layer
 
 lint:
 	@scripts/bootstrap.sh

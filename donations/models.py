@@ -147,6 +147,8 @@ class Pledge(models.Model):
     )
     scheduled_for = models.DateField(_("jadwal penyaluran"), null=True, blank=True)
     status_reason = models.TextField(_("alasan"), blank=True)
+    # The donor's language when pledging: later mails about this pledge speak it too.
+    language = models.CharField(_("bahasa"), max_length=8, choices=settings.LANGUAGES, default="id")
     created_at = models.DateTimeField(_("diajukan"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("dikonfirmasi"), null=True, blank=True)
     scheduled_at = models.DateTimeField(_("dijadwalkan"), null=True, blank=True)
@@ -294,3 +296,39 @@ class PledgeEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class OutboundMail(models.Model):
+    """A mail waiting to be sent, or sent: the outbox behind donations.mail (staff-only; personal data)."""
+
+    to = models.EmailField(_("kepada"))
+    subject = models.CharField(_("subjek"), max_length=200)
+    body = models.TextField(_("isi"))
+    pledge = models.ForeignKey(
+        Pledge,
+        verbose_name=_("komitmen"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mails",
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("terkirim"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
+    last_error = models.CharField(_("galat terakhir"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("surel keluar")
+        verbose_name_plural = _("surel keluar")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # send_queued_mail looks only at what is unsent.
+            models.Index(
+                fields=["created_at"],
+                name="outboundmail_unsent_idx",
+                condition=models.Q(sent_at=None),
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject

@@ -8,13 +8,16 @@ functions running together cannot deadlock.
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Case, F, Sum, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from donations import mail
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -113,6 +116,68 @@ def pledge(
     need.quantity_pledged += quantity
     need.save(update_fields=["quantity_pledged", "updated_at"])
     _record(created, "", actor, quantity=quantity)
+    return created
+
+
+@dataclass(frozen=True)
+class DonorDetails:
+    """What a donor types into the pledge form about themselves."""
+
+    public_name: str
+    kind: str
+    email: str
+    phone: str = ""
+    show_name: bool = True
+
+
+def _collaborator_for(details: DonorDetails) -> Collaborator:
+    """The collaborator with this e-mail (any case), or a new one.
+
+    A returning donor keeps their recorded name and kind: an unauthenticated form must not let anyone
+    who types an address rename its owner. Asking for anonymity is honoured, since it only hides.
+    """
+    collaborator, created = Collaborator.objects.get_or_create(
+        email__iexact=details.email,
+        defaults={
+            "email": details.email,
+            "public_name": details.public_name,
+            "kind": details.kind,
+            "phone": details.phone,
+            "is_anonymous": not details.show_name,
+        },
+    )
+    if not created and not details.show_name and not collaborator.is_anonymous:
+        collaborator.is_anonymous = True
+        collaborator.save(update_fields=["is_anonymous"])
+    return collaborator
+
+
+@transaction.atomic
+def pledge_from_donor(
+    need: Need, *, details: DonorDetails, quantity: int, message: str = "", language: str = "id"
+) -> Pledge:
+    """The public pledge flow: find or make the collaborator, pledge, and queue the mails (the donor's
+    private link; the area's staff). One transaction: a refused pledge leaves no collaborator behind,
+    and an accepted one always has its mails queued."""
+    collaborator = _collaborator_for(details)
+    created = pledge(need=need, collaborator=collaborator, quantity=quantity, message=message)
+    if language != created.language:
+        created.language = language
+        created.save(update_fields=["language"])
+    mail.queue(collaborator.email, "pledge_created", {"pledge": created}, pledge=created)
+    overlaps = list(Need.objects.overlapping(created.need).select_related("aid_type"))
+    for address in mail.area_staff_emails(created):
+        mail.queue(
+            address,
+            "staff_new_pledge",
+            {
+                "pledge": created,
+                "overlaps": overlaps,
+                "admin_url": reverse("admin:donations_pledge_change", args=[created.pk]),
+            },
+            pledge=created,
+            language=settings.LANGUAGE_CODE,
+        )
     return created
 
 

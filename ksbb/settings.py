@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaflet",
     "locations",
     "needs",
@@ -132,6 +133,9 @@ if not EMAIL_URL:
 vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="KSBB <noreply@ksbb.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Links in mails are absolute: the portal's public address.
+KSBB_BASE_URL = env.str("KSBB_BASE_URL", default="http://127.0.0.1:8000")
 
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -166,12 +170,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_RATES": {"pledges": env.str("KSBB_API_PLEDGE_THROTTLE", default="30/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KSBB portal API",
     "DESCRIPTION": "Public, read-only data on aid needs in Jakarta. No personal data.",
     "VERSION": "1",
+    # The docs page's assets come from the sidecar package, served from our own static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"PledgeStatusEnum": "donations.models.PledgeStatus"},
 }
+
+# Abuse limits for the pledge form and API (count per s, m, h or d).
+KSBB_PLEDGE_RATE_PER_ADDRESS = env.str("KSBB_PLEDGE_RATE_PER_ADDRESS", default="20/h")
+KSBB_PLEDGE_RATE_PER_EMAIL = env.str("KSBB_PLEDGE_RATE_PER_EMAIL", default="10/h")
+# How many reverse proxies in front of the portal append to X-Forwarded-For (0: use REMOTE_ADDR).
+KSBB_TRUSTED_PROXY_COUNT = env.int("KSBB_TRUSTED_PROXY_COUNT", default=0)
 
 # The map: the tile layer is a setting so tests (and offline demos) make no outside request.
 KSBB_TILE_URL = env.str("KSBB_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from donations import views as donations_views
 from ksbb import views
 
 admin.site.site_header = _("KSBB: Kolaborasi Sosial Berskala Besar")
@@ -11,6 +12,10 @@ admin.site.index_title = _("Kerja petugas")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("needs.urls")),
+    path("", include("donations.urls")),
+    path("kebutuhan/<int:pk>/", donations_views.need_detail, name="need_detail"),
+    path("api/v1/", include("ksbb.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 """What sites need: categories, aid types and needs, with counters that only donations.services moves."""
 
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,18 @@ class NeedQuerySet(models.QuerySet):
     def in_region(self, code: str):
         return self.filter(
             Q(site__kelurahan__code=code) | Q(site__kelurahan__code__startswith=code + ".")
+        )
+
+    def overlapping(self, need: "Need"):
+        """Other needs at the same site, for the same aid type, in an overlapping period, that already
+        have pledges: a donor and staff should look before aid doubles up."""
+        period = Q(period_end__isnull=True) | Q(period_end__gte=need.period_start)
+        if need.period_end is not None:
+            period &= Q(period_start__lte=need.period_end)
+        return (
+            self.filter(site_id=need.site_id, aid_type_id=need.aid_type_id, quantity_pledged__gt=0)
+            .filter(period)
+            .exclude(pk=need.pk)
         )
 
 
@@ -186,11 +199,31 @@ class Need(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("needs:need_detail", args=[self.pk])
+        return reverse("need_detail", args=[self.pk])
+
+    def clean(self):
+        self._validate_quantity_covers_pledges()
+
+    def _validate_quantity_covers_pledges(self):
+        # The counters are not form fields, so Django would skip the constraint that names them.
+        if self.quantity_needed is not None and self.quantity_needed < self.quantity_pledged:
+            raise ValidationError(
+                {
+                    "quantity_needed": _(
+                        "Sudah %(pledged)s dikomitmenkan; jumlah dibutuhkan tidak boleh kurang dari itu."
+                    )
+                    % {"pledged": self.quantity_pledged}
+                }
+            )
 
     @property
     def category(self) -> Category:
         return self.aid_type.category
+
+    @property
+    def status_label(self) -> str:
+        """The status in words (a generated field gets no get_status_display())."""
+        return NeedStatus(self.status).label
 
     @property
     def quantity_remaining(self) -> int:

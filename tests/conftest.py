@@ -3,11 +3,28 @@
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+from django.utils import translation
 
 from locations.registry import load_regions
 from tests import factories
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and cached pages start empty in every test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def english():
+    """Messages in English, for assertions on their text (the UI defaults to Indonesian)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

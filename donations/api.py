@@ -1,0 +1,136 @@
+"""The pledge API: create through the same form rules and service as the page; read and cancel by token."""
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, throttle_classes
+from rest_framework.exceptions import Throttled
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+
+from donations import ratelimit, services
+from donations.forms import PledgeForm
+from donations.models import Collaborator, Pledge, PledgeEvent
+from needs.models import Need
+
+
+class PledgeThrottle(AnonRateThrottle):
+    scope = "pledges"
+
+
+class PledgeCreateSerializer(serializers.Serializer):
+    """Fields for the schema; the rules are PledgeForm's, so the page and the API never disagree."""
+
+    need = serializers.IntegerField()
+    public_name = serializers.CharField(max_length=150)
+    kind = serializers.ChoiceField(choices=Collaborator.Kind.choices)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    quantity = serializers.IntegerField(min_value=1)
+    message = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    show_name = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, attrs):
+        need = Need.objects.published().select_related("aid_type").filter(pk=attrs["need"]).first()
+        if need is None:
+            raise serializers.ValidationError({"need": [_("No published need has this id.")]})
+        if not need.is_pledgeable:
+            raise serializers.ValidationError({"need": [_("This need no longer accepts pledges.")]})
+        form = PledgeForm(
+            {**attrs, "show_name": "on" if attrs.get("show_name", True) else ""}, need=need
+        )
+        if not form.is_valid():
+            errors = form.errors.get_json_data()
+            raise serializers.ValidationError(
+                {field: [e["message"] for e in errs] for field, errs in errors.items()}
+            )
+        return {**form.cleaned_data, "need": need}
+
+
+class PledgeEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PledgeEvent
+        fields = ["at", "from_status", "to_status", "quantity", "reason"]
+
+
+class PledgeSerializer(serializers.ModelSerializer):
+    need = serializers.PrimaryKeyRelatedField(read_only=True)
+    shown_as = serializers.CharField(source="collaborator.display_name")
+    history = PledgeEventSerializer(source="events", many=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Pledge
+        fields = [
+            "token",
+            "url",
+            "need",
+            "quantity",
+            "quantity_delivered",
+            "status",
+            "scheduled_for",
+            "shown_as",
+            "created_at",
+            "history",
+        ]
+
+    def get_url(self, pledge) -> str:
+        return reverse("donations:pledge_status", args=[pledge.token])
+
+
+@extend_schema(request=PledgeCreateSerializer, responses={201: PledgeSerializer})
+@api_view(["POST"])
+@throttle_classes([PledgeThrottle])
+def pledge_create(request):
+    """Pledge towards a need. Errors come back per field, as on the page."""
+    if not ratelimit.pledge_allowed(request, str(request.data.get("email", "")) or None):
+        raise Throttled(wait=600)
+    serializer = PledgeCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    try:
+        pledge = services.pledge_from_donor(
+            data["need"],
+            details=services.DonorDetails(
+                public_name=data["public_name"],
+                kind=data["kind"],
+                email=data["email"],
+                phone=data["phone"],
+                show_name=data["show_name"],
+            ),
+            quantity=data["quantity"],
+            message=data["message"],
+            language=get_language(),
+        )
+    except services.PledgeError as e:  # lost a race for the last units since validation
+        body = {e.field or "non_field_errors": [e.message]}
+        if e.remaining is not None:
+            body["remaining"] = e.remaining
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return Response(PledgeSerializer(pledge).data, status=status.HTTP_201_CREATED)
+
+
+def _by_token(token: str) -> Pledge:
+    return get_object_or_404(Pledge.objects.select_related("collaborator"), token=token)
+
+
+@extend_schema(responses={200: PledgeSerializer})
+@api_view(["GET"])
+def pledge_detail(request, token: str):
+    """A pledge's status and history, for whoever holds its private token."""
+    return Response(PledgeSerializer(_by_token(token)).data)
+
+
+@extend_schema(request=None, responses={200: PledgeSerializer})
+@api_view(["POST"])
+@throttle_classes([PledgeThrottle])
+def pledge_cancel(request, token: str):
+    """Cancel a pledge that is not yet delivered; its quantity is freed at once."""
+    try:
+        pledge = services.cancel(_by_token(token), actor=services.DONOR)
+    except services.PledgeError as e:
+        return Response({"non_field_errors": [e.message]}, status=400)
+    return Response(PledgeSerializer(pledge).data)

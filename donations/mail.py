@@ -1,0 +1,83 @@
+"""Mail through a transactional outbox: a mail is written in the same transaction as the change it
+reports, then sent after commit. A mail server that is down never loses a pledge, and what could not
+be sent stays in the outbox for `manage.py send_queued_mail` (cron) and for staff to see."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import override
+
+from donations.models import OutboundMail, Pledge
+from locations.models import StaffArea
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def queue(
+    to: str, template: str, ctx: dict, *, pledge: Pledge | None = None, language: str | None = None
+):
+    """Render `donations/email/<template>_subject.txt` and `.txt` and queue them for `to`."""
+    ctx = {**ctx, "base_url": settings.KSBB_BASE_URL.rstrip("/")}
+    with override(language or (pledge.language if pledge else None)):
+        subject = " ".join(render_to_string(f"donations/email/{template}_subject.txt", ctx).split())
+        body = render_to_string(f"donations/email/{template}.txt", ctx)
+    mail = OutboundMail.objects.create(to=to, subject=subject[:200], body=body, pledge=pledge)
+    transaction.on_commit(lambda: deliver(mail.pk))
+    return mail
+
+
+def area_staff_emails(pledge: Pledge) -> list[str]:
+    """Active staff assigned to the need's kelurahan, its kecamatan or its kota."""
+    codes = [r.code for r in pledge.need.site.kelurahan.ancestors()]
+    return sorted(
+        set(
+            StaffArea.objects.filter(
+                region__code__in=codes, user__is_active=True, user__is_staff=True
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+
+
+def deliver(pk: int) -> bool:
+    """Try to send one queued mail; on failure keep it queued with the error. Never raises."""
+    with transaction.atomic():
+        mail = (
+            OutboundMail.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, sent_at=None)
+            .first()
+        )
+        if mail is None:
+            return False
+        mail.attempts += 1
+        try:
+            send_mail(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to])
+        except Exception as e:  # any transport failure: keep the mail for a retry
+            mail.last_error = f"{type(e).__name__}: {e}"[:500]
+            mail.save(update_fields=["attempts", "last_error"])
+            log.warning(
+                "Mail %s to a recipient could not be sent (attempt %s): %s", pk, mail.attempts, e
+            )
+            return False
+        mail.sent_at = timezone.now()
+        mail.last_error = ""
+        mail.save(update_fields=["attempts", "sent_at", "last_error"])
+        return True
+
+
+def deliver_queued() -> tuple[int, int]:
+    """Send what is still queued (fewer than MAX_ATTEMPTS tries). Returns (sent, failed)."""
+    sent = failed = 0
+    pending = OutboundMail.objects.filter(sent_at=None, attempts__lt=MAX_ATTEMPTS).order_by("pk")
+    for pk in pending.values_list("pk", flat=True):
+        if deliver(pk):
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from donations import views
+
+app_name = "donations"
+TOKEN = "<str:token>"
+urlpatterns = [
+    path("kebutuhan/<int:pk>/dukung/", views.pledge_create, name="pledge_create"),
+    path(f"komitmen/{TOKEN}/", views.pledge_status, name="pledge_status"),
+    path(f"komitmen/{TOKEN}/batal/", views.pledge_cancel, name="pledge_cancel"),
+]

@@ -1,0 +1,127 @@
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from donations import ratelimit, services
+from donations.forms import PledgeForm
+from donations.models import HOLDING_STATUSES, Pledge, PledgeStatus
+from needs.models import Need
+
+PUBLIC_PLEDGE_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
+
+
+def need_detail(request, pk: int):
+    """A need's public page. It lives here, not in `needs`, because it lists the need's pledges
+    (by public name or "Anonim" only) and leads into the pledge flow."""
+    pledges = Pledge.objects.filter(status__in=PUBLIC_PLEDGE_STATUSES).select_related(
+        "collaborator"
+    )
+    need = get_object_or_404(
+        Need.objects.published()
+        .select_related("site__kelurahan__parent__parent", "aid_type__category")
+        .prefetch_related(Prefetch("pledges", queryset=pledges, to_attr="public_pledges")),
+        pk=pk,
+    )
+    ctx = {
+        "need": need,
+        "hierarchy": need.site.kelurahan.ancestors(),
+        "pledged_percent": round(100 * need.quantity_pledged / need.quantity_needed),
+        "delivered_percent": round(100 * need.quantity_delivered / need.quantity_needed),
+    }
+    return render(request, "donations/need_detail.html", ctx)
+
+
+def _pledgeable_need(pk: int) -> Need:
+    return get_object_or_404(
+        Need.objects.published().select_related(
+            "site__kelurahan__parent__parent", "aid_type__category"
+        ),
+        pk=pk,
+    )
+
+
+def _rate_limited(request):
+    response = render(request, "donations/rate_limited.html", status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
+def pledge_create(request, pk: int):
+    """The pledge form. A donor who loses a race to the last units gets the form back with what remains."""
+    need = _pledgeable_need(pk)
+    overlaps = Need.objects.overlapping(need).select_related("aid_type")
+    if request.method != "POST" and not need.is_pledgeable:
+        messages.info(request, _("This need no longer accepts pledges."))
+        return redirect(need)
+    form = PledgeForm(request.POST or None, need=need)
+    if request.method == "POST":
+        if not ratelimit.pledge_allowed(request, request.POST.get("email")):
+            return _rate_limited(request)
+        if form.is_valid():
+            if form.is_spam:
+                # Answer as if it worked, so the bot learns nothing; write nothing.
+                return render(request, "donations/pledge_received.html", {"need": need})
+            try:
+                pledge = services.pledge_from_donor(
+                    need,
+                    details=services.DonorDetails(
+                        public_name=form.cleaned_data["public_name"],
+                        kind=form.cleaned_data["kind"],
+                        email=form.cleaned_data["email"],
+                        phone=form.cleaned_data["phone"],
+                        show_name=form.cleaned_data["show_name"],
+                    ),
+                    quantity=form.cleaned_data["quantity"],
+                    message=form.cleaned_data["message"],
+                    language=get_language(),
+                )
+            except services.PledgeError as e:
+                need.refresh_from_db()
+                form = PledgeForm(request.POST, need=need)
+                form.is_valid()
+                form.add_error(e.field if e.field in form.fields else None, e.message)
+            else:
+                messages.success(request, _("Thank you! Your pledge is recorded."))
+                request.session["ksbb_new_pledge"] = pledge.pk
+                return redirect(pledge)
+    ctx = {"need": need, "form": form, "overlaps": overlaps}
+    return render(request, "donations/pledge_form.html", ctx)
+
+
+@never_cache
+def pledge_status(request, token: str):
+    """The donor's private page: status, history, and cancel while nothing is delivered."""
+    pledge = get_object_or_404(
+        Pledge.objects.select_related(
+            "need__site__kelurahan", "need__aid_type__category", "collaborator"
+        ),
+        token=token,
+    )
+    ctx = {
+        "pledge": pledge,
+        "need": pledge.need,
+        "events": pledge.events.all(),
+        "can_cancel": services.S.CANCELLED in services.TRANSITIONS[pledge.status],
+        "is_new": request.session.pop("ksbb_new_pledge", None) == pledge.pk,
+    }
+    response = render(request, "donations/pledge_status.html", ctx)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_POST
+def pledge_cancel(request, token: str):
+    pledge = get_object_or_404(Pledge, token=token)
+    try:
+        services.cancel(pledge, actor=services.DONOR, reason=request.POST.get("reason", "")[:500])
+    except services.PledgeError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(
+            request, _("Your pledge is cancelled; its quantity is free for others again.")
+        )
+    return redirect(pledge)

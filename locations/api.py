@@ -1,0 +1,69 @@
+"""Regions for the public API: codes and names, and boundaries (GeoJSON) on request."""
+
+from django.db import connection
+from django.db.models import F
+from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import condition
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+
+from ksbb.geojson import feature_collection
+from locations.filters import RegionFilter
+from locations.models import Region
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "parent"]
+
+
+def _regions_etag(request, *args, **kwargs) -> str:
+    # Boundaries change only when an operator imports a file; the count and the URL say enough
+    # together with the boundary checksum PostgreSQL computes cheaply for 317 rows.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), md5(string_agg(md5(ST_AsBinary(boundary)), '' ORDER BY id)) FROM locations_region"
+        )
+        count, digest = cursor.fetchone()
+    return f"{count}-{digest}-{request.get_full_path()}"
+
+
+@method_decorator(gzip_page, name="dispatch")
+@method_decorator(cache_control(public=True, max_age=3600), name="list")
+@method_decorator(condition(etag_func=_regions_etag), name="list")
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Kota, kecamatan and kelurahan of Jakarta. `?boundary=1` answers GeoJSON with their boundaries."""
+
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+    queryset = Region.objects.select_related("parent")
+    lookup_field = "code"
+    lookup_value_regex = r"[0-9.]+"
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "boundary", OpenApiTypes.BOOL, description="Answer GeoJSON with boundaries."
+            )
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        if request.query_params.get("boundary") not in ("1", "true"):
+            return super().list(request, *args, **kwargs)
+        regions = (
+            self.filter_queryset(self.get_queryset())
+            .filter(boundary__isnull=False)
+            .values("id", "code", "name", "level", shape=F("boundary"))
+        )
+        body = feature_collection(
+            regions, geometry="shape", properties=["code", "name", "level"], precision=5
+        )
+        return HttpResponse(body, content_type="application/geo+json")

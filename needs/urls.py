@@ -1,0 +1,8 @@
+from django.urls import path
+
+from needs import views
+
+app_name = "needs"
+urlpatterns = [
+    path("peta/", views.need_map, name="need_map"),
+]

@@ -1,0 +1,47 @@
+"""The home page: Indonesian by default, English on request, figures from the data."""
+
+from donations import services
+from tests import factories
+
+
+def test_home_is_indonesian_by_default(client, need):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="id">' in html
+    assert "Kebutuhan terbuka" in html
+
+
+def test_home_follows_the_browser_language(client, need):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="en">' in response.content.decode()
+
+
+def test_home_switches_language_with_the_language_form(client, need):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, follow=True)
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert "Open needs" in html
+    assert "Kebutuhan terbuka" not in html
+
+
+def test_home_counts_open_needs_per_category_and_kota(client, need, donor):
+    factories.NeedFactory(site=need.site, title="Sudah penuh", quantity_needed=5)
+    full = factories.NeedFactory(site=need.site, title="Penuh", quantity_needed=5)
+    services.pledge(need=full, collaborator=donor, quantity=5)
+    factories.NeedFactory(site=need.site, title="Belum terbit", published=False)
+    response = client.get("/")
+    kota = {k.code: k.open_needs for k in response.context["kota_list"]}
+    assert kota["31.71"] == 2 and kota["31.72"] == 0
+    categories = {c.slug: c.open_needs for c in response.context["categories"]}
+    assert categories["pangan"] == 2 and categories["umkm"] == 0
+    assert response.context["needs_open"] == 2
+    assert response.context["collaborators"] == 1
+
+
+def test_home_makes_a_fixed_number_of_queries(client, need, django_assert_max_num_queries):
+    for _ in range(5):
+        factories.NeedFactory(site=need.site)
+    # categories, need figures, collaborators, delivered total, kota list (+ session/savepoints slack)
+    with django_assert_max_num_queries(7):
+        client.get("/")
