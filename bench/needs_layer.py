@@ -111,7 +111,9 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         seed(NEEDS)
-        print(f"Seeded {Need.objects.count():,} needs at {Site.objects.count():,} sites in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"Seeded {Need.objects.count():,} needs at {Site.objects.count():,} sites in {time.perf_counter() - t0:.1f} s"
+        )
         client = Client()
 
         def endpoint():
@@ -134,10 +136,14 @@ def main() -> int:
         t_sql, sql_body = timed(raw_sql)
         t_plain, plain_body = timed(plain_serializer, runs=2)  # seconds per call: two suffice
         features = body.count(b'"Feature"')
-        print(f"Map layer for {features:,} needs ({len(body) / 1e6:.1f} MB), median of {RUNS} runs:")
+        print(
+            f"Map layer for {features:,} needs ({len(body) / 1e6:.1f} MB), median of {RUNS} runs:"
+        )
         print(f"  endpoint /api/v1/needs/layer/   {t_endpoint * 1000:8.1f} ms")
         print(f"  raw SQL, same payload           {t_sql * 1000:8.1f} ms")
-        print(f"  plain drf-gis serializer        {t_plain * 1000:8.1f} ms   ({len(plain_body) / 1e6:.1f} MB; median of 2)")
+        print(
+            f"  plain drf-gis serializer        {t_plain * 1000:8.1f} ms   ({len(plain_body) / 1e6:.1f} MB; median of 2)"
+        )
         print(f"  endpoint / raw SQL              {t_endpoint / t_sql:8.2f}   (target ≤ 1.5)")
         print(f"  plain serializer / endpoint     {t_plain / t_endpoint:8.1f}×")
         ok = t_endpoint / t_sql <= 1.5

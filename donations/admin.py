@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.utils import flatten
 
-from donations.models import Collaborator, Delivery, Opd, Pledge, PledgeEvent
+from donations.models import Collaborator, Delivery, Opd, OutboundMail, Pledge, PledgeEvent
 
 
 class ReadOnlyMixin:
@@ -103,3 +103,14 @@ class PledgeEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["to_status", "actor_label"]
     list_select_related = ["pledge__need", "actor"]
     search_fields = ["pledge__need__title", "reason"]
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The mail outbox: what was sent, and what is waiting for `manage.py send_queued_mail`."""
+
+    list_display = ["created_at", "to", "subject", "sent_at", "attempts", "last_error"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["to", "subject"]
+    fields = ["to", "subject", "body", "pledge", "created_at", "sent_at", "attempts", "last_error"]
+    readonly_fields = fields

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from locations.models import Region
 from needs.models import Need
@@ -20,33 +21,33 @@ class Collaborator(models.Model):
     """
 
     class Kind(models.TextChoices):
-        INDIVIDUAL = "individual", _("Perorangan")
-        COMPANY = "company", _("Perusahaan")
-        HUMANITARIAN = "humanitarian", _("Lembaga kemanusiaan")
-        FINTECH = "fintech", _("Lembaga teknologi finansial")
-        COMMUNITY = "community", _("Komunitas")
-        STATE_OWNED = "state_owned", _("BUMN/BUMD")
-        OTHER = "other", _("Lainnya")
+        INDIVIDUAL = "individual", _("Individual")
+        COMPANY = "company", _("Company")
+        HUMANITARIAN = "humanitarian", _("Humanitarian organisation")
+        FINTECH = "fintech", _("Fintech organisation")
+        COMMUNITY = "community", _("Community")
+        STATE_OWNED = "state_owned", _("State-owned enterprise (BUMN/BUMD)")
+        OTHER = "other", _("Other")
 
-    public_name = models.CharField(_("nama publik"), max_length=150)
-    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    public_name = models.CharField(_("public name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     email = models.EmailField(_("e-mail"), max_length=254)
-    phone = models.CharField(_("telepon"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
     is_anonymous = models.BooleanField(
-        _("anonim"), default=False, help_text=_("Tampil sebagai “Anonim” di halaman publik.")
+        _("anonymous"), default=False, help_text=_("Shown as “Anonymous” on public pages.")
     )
-    created_at = models.DateTimeField(_("terdaftar"), auto_now_add=True)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("kolaborator")
-        verbose_name_plural = _("kolaborator")
+        verbose_name = _("collaborator")
+        verbose_name_plural = _("collaborators")
         ordering = ["public_name"]
         constraints = [
             # One collaborator per e-mail address, whatever its case: a returning donor is recognised.
             models.UniqueConstraint(
                 Lower("email"),
                 name="collaborator_unique_email_ci",
-                violation_error_message=_("Kolaborator dengan e-mail ini sudah terdaftar."),
+                violation_error_message=_("A collaborator with this e-mail is already registered."),
             ),
             models.CheckConstraint(
                 name="collaborator_name_not_blank", condition=Q(public_name__regex=r"\S")
@@ -59,7 +60,7 @@ class Collaborator(models.Model):
     @property
     def display_name(self) -> str:
         """What the public sees."""
-        return str(_("Anonim")) if self.is_anonymous else self.public_name
+        return str(_("Anonymous")) if self.is_anonymous else self.public_name
 
 
 class Opd(models.Model):
@@ -67,28 +68,28 @@ class Opd(models.Model):
 
     class Kind(models.TextChoices):
         SATPOL_PP = "satpol_pp", _("Satpol PP")
-        KELURAHAN_OFFICE = "kelurahan", _("Kantor Kelurahan")
-        KECAMATAN_OFFICE = "kecamatan", _("Kantor Kecamatan")
-        SUKU_DINAS = "suku_dinas", _("Suku Dinas")
-        DINAS = "dinas", _("Dinas")
-        OTHER = "other", _("Lainnya")
+        KELURAHAN_OFFICE = "kelurahan", _("Kelurahan office")
+        KECAMATAN_OFFICE = "kecamatan", _("Kecamatan office")
+        SUKU_DINAS = "suku_dinas", _("City agency (Suku Dinas)")
+        DINAS = "dinas", _("Provincial agency (Dinas)")
+        OTHER = "other", _("Other")
 
-    name = models.CharField(_("nama"), max_length=150, unique=True)
-    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     region = models.ForeignKey(
         Region,
-        verbose_name=_("wilayah"),
+        verbose_name=_("region"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="opds",
-        help_text=_("Kosong untuk unit tingkat provinsi."),
+        help_text=_("Empty for province-level units."),
     )
-    is_active = models.BooleanField(_("aktif"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("OPD")
-        verbose_name_plural = _("OPD")
+        verbose_name_plural = _("OPDs")
         ordering = ["name"]
 
     def __str__(self):
@@ -96,13 +97,13 @@ class Opd(models.Model):
 
 
 class PledgeStatus(models.TextChoices):
-    SUBMITTED = "submitted", _("Diajukan")
-    CONFIRMED = "confirmed", _("Dikonfirmasi")
-    SCHEDULED = "scheduled", _("Dijadwalkan")
-    DELIVERED = "delivered", _("Tersalurkan")
-    CANCELLED = "cancelled", _("Dibatalkan")
-    REJECTED = "rejected", _("Ditolak")
-    EXPIRED = "expired", _("Kedaluwarsa")
+    SUBMITTED = "submitted", _("Submitted")
+    CONFIRMED = "confirmed", _("Confirmed")
+    SCHEDULED = "scheduled", _("Scheduled")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
 
 
 # A pledge holds its quantity on the need while in one of these.
@@ -126,18 +127,18 @@ class Pledge(models.Model):
 
     collaborator = models.ForeignKey(
         Collaborator,
-        verbose_name=_("kolaborator"),
+        verbose_name=_("collaborator"),
         on_delete=models.PROTECT,
         related_name="pledges",
     )
     need = models.ForeignKey(
-        Need, verbose_name=_("kebutuhan"), on_delete=models.PROTECT, related_name="pledges"
+        Need, verbose_name=_("need"), on_delete=models.PROTECT, related_name="pledges"
     )
-    quantity = models.PositiveIntegerField(_("jumlah"))
+    quantity = models.PositiveIntegerField(_("quantity"))
     quantity_delivered = models.PositiveIntegerField(
-        _("jumlah tersalurkan"), default=0, editable=False
+        _("quantity delivered"), default=0, editable=False
     )
-    message = models.TextField(_("pesan"), max_length=1000, blank=True)
+    message = models.TextField(_("message"), max_length=1000, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=PledgeStatus.choices, default=PledgeStatus.SUBMITTED
     )
@@ -145,38 +146,40 @@ class Pledge(models.Model):
     token = models.CharField(
         _("token"), max_length=64, unique=True, default=new_token, editable=False
     )
-    scheduled_for = models.DateField(_("jadwal penyaluran"), null=True, blank=True)
-    status_reason = models.TextField(_("alasan"), blank=True)
+    scheduled_for = models.DateField(_("scheduled delivery date"), null=True, blank=True)
+    status_reason = models.TextField(_("reason"), blank=True)
     # The donor's language when pledging: later mails about this pledge speak it too.
-    language = models.CharField(_("bahasa"), max_length=8, choices=settings.LANGUAGES, default="id")
-    created_at = models.DateTimeField(_("diajukan"), auto_now_add=True)
-    confirmed_at = models.DateTimeField(_("dikonfirmasi"), null=True, blank=True)
-    scheduled_at = models.DateTimeField(_("dijadwalkan"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("tersalurkan"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="id"
+    )
+    created_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     closed_at = models.DateTimeField(
-        _("ditutup"),
+        _("closed"),
         null=True,
         blank=True,
-        help_text=_("Waktu dibatalkan, ditolak atau kedaluwarsa."),
+        help_text=_("When it was cancelled, rejected or expired."),
     )
 
     objects = PledgeQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("komitmen bantuan")
-        verbose_name_plural = _("komitmen bantuan")
+        verbose_name = pgettext_lazy("model", "pledge")
+        verbose_name_plural = _("pledges")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "created_at"], name="pledge_status_created_idx")]
         constraints = [
             models.CheckConstraint(
                 name="pledge_quantity_positive",
                 condition=Q(quantity__gt=0),
-                violation_error_message=_("Jumlah harus lebih dari nol."),
+                violation_error_message=_("Quantity must be greater than zero."),
             ),
             models.CheckConstraint(
                 name="pledge_delivered_within_quantity",
                 condition=Q(quantity_delivered__lte=F("quantity")),
-                violation_error_message=_("Jumlah tersalurkan melebihi jumlah komitmen."),
+                violation_error_message=_("The quantity delivered exceeds the quantity pledged."),
             ),
             models.CheckConstraint(
                 name="pledge_delivered_means_all_delivered",
@@ -198,7 +201,7 @@ class Pledge(models.Model):
         ]
 
     def __str__(self):
-        return _("Komitmen #%(pk)s: %(quantity)s untuk %(need)s") % {
+        return _("Pledge #%(pk)s: %(quantity)s for %(need)s") % {
             "pk": self.pk,
             "quantity": self.quantity,
             "need": self.need,
@@ -226,39 +229,39 @@ class Delivery(models.Model):
     """A recorded hand-over of (part of) a pledge, facilitated by an OPD (penyaluran)."""
 
     pledge = models.ForeignKey(
-        Pledge, verbose_name=_("komitmen"), on_delete=models.PROTECT, related_name="deliveries"
+        Pledge, verbose_name=_("pledge"), on_delete=models.PROTECT, related_name="deliveries"
     )
-    quantity = models.PositiveIntegerField(_("jumlah"))
-    delivered_on = models.DateField(_("tanggal penyaluran"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    delivered_on = models.DateField(_("delivery date"))
     opd = models.ForeignKey(
-        Opd, verbose_name=_("OPD fasilitator"), on_delete=models.PROTECT, related_name="deliveries"
+        Opd, verbose_name=_("facilitating OPD"), on_delete=models.PROTECT, related_name="deliveries"
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("dicatat oleh"),
+        verbose_name=_("recorded by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    evidence = models.ImageField(_("foto bukti"), upload_to=evidence_path, blank=True)
-    note = models.TextField(_("catatan"), blank=True)
-    created_at = models.DateTimeField(_("dicatat"), auto_now_add=True)
+    evidence = models.ImageField(_("evidence photo"), upload_to=evidence_path, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("penyaluran")
-        verbose_name_plural = _("penyaluran")
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["-delivered_on", "-pk"]
         constraints = [
             models.CheckConstraint(
                 name="delivery_quantity_positive",
                 condition=Q(quantity__gt=0),
-                violation_error_message=_("Jumlah harus lebih dari nol."),
+                violation_error_message=_("Quantity must be greater than zero."),
             ),
         ]
 
     def __str__(self):
-        return _("Penyaluran %(quantity)s pada %(date)s") % {
+        return _("Delivery of %(quantity)s on %(date)s") % {
             "quantity": self.quantity,
             "date": self.delivered_on,
         }
@@ -268,30 +271,28 @@ class PledgeEvent(models.Model):
     """One step in a pledge's history: who moved it, when, from what to what, and why. Append-only."""
 
     pledge = models.ForeignKey(
-        Pledge, verbose_name=_("komitmen"), on_delete=models.CASCADE, related_name="events"
+        Pledge, verbose_name=_("pledge"), on_delete=models.CASCADE, related_name="events"
     )
     from_status = models.CharField(
-        _("dari"), max_length=10, choices=PledgeStatus.choices, blank=True
+        _("from status"), max_length=10, choices=PledgeStatus.choices, blank=True
     )
-    to_status = models.CharField(_("ke"), max_length=10, choices=PledgeStatus.choices)
-    quantity = models.PositiveIntegerField(_("jumlah"), null=True, blank=True)
+    to_status = models.CharField(_("to status"), max_length=10, choices=PledgeStatus.choices)
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("oleh"),
+        verbose_name=_("by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    actor_label = models.CharField(
-        _("pelaku"), max_length=20, help_text=_("donatur, petugas atau sistem")
-    )
-    reason = models.TextField(_("alasan"), blank=True)
-    at = models.DateTimeField(_("waktu"), auto_now_add=True)
+    actor_label = models.CharField(_("actor"), max_length=20, help_text=_("donor, staff or system"))
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("riwayat komitmen")
-        verbose_name_plural = _("riwayat komitmen")
+        verbose_name = _("pledge event")
+        verbose_name_plural = _("pledge events")
         ordering = ["at", "pk"]
 
     def __str__(self):
@@ -301,25 +302,25 @@ class PledgeEvent(models.Model):
 class OutboundMail(models.Model):
     """A mail waiting to be sent, or sent: the outbox behind donations.mail (staff-only; personal data)."""
 
-    to = models.EmailField(_("kepada"))
-    subject = models.CharField(_("subjek"), max_length=200)
-    body = models.TextField(_("isi"))
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
     pledge = models.ForeignKey(
         Pledge,
-        verbose_name=_("komitmen"),
+        verbose_name=_("pledge"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="mails",
     )
-    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("terkirim"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
-    last_error = models.CharField(_("galat terakhir"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
 
     class Meta:
-        verbose_name = _("surel keluar")
-        verbose_name_plural = _("surel keluar")
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
         ordering = ["-created_at", "-pk"]
         indexes = [
             # send_queued_mail looks only at what is unsent.

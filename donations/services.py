@@ -100,12 +100,12 @@ def pledge(
     and can never together exceed what the need needs."""
     need = Need.objects.select_for_update().get(pk=need.pk)
     if not need.published or not need.is_pledgeable:
-        raise PledgeError(_("Kebutuhan ini tidak lagi menerima komitmen."), remaining=0)
+        raise PledgeError(_("This need no longer accepts pledges."), remaining=0)
     if quantity < 1:
-        raise PledgeError(_("Jumlah harus bilangan bulat positif."), field="quantity")
+        raise PledgeError(_("The quantity must be a positive whole number."), field="quantity")
     if quantity > need.quantity_remaining:
         raise PledgeError(
-            _("Sisa kebutuhan tinggal %(remaining)s %(unit)s; kurangi jumlah komitmen Anda.")
+            _("Only %(remaining)s %(unit)s are still needed; lower your pledge.")
             % {"remaining": need.quantity_remaining, "unit": need.aid_type.unit},
             field="quantity",
             remaining=need.quantity_remaining,
@@ -208,10 +208,10 @@ def transition(
     need, locked = _lock(pledge.pk)
     before = locked.status
     if to_status == S.DELIVERED:
-        raise PledgeError(_("Komitmen tersalurkan dengan mencatat penyaluran."))
+        raise PledgeError(_("A pledge becomes delivered only by recording a delivery."))
     if to_status not in TRANSITIONS[before]:
         raise PledgeError(
-            _("Komitmen #%(pk)s berstatus %(before)s dan tidak dapat menjadi %(after)s.")
+            _("Pledge #%(pk)s is %(before)s and cannot become %(after)s.")
             % {
                 "pk": locked.pk,
                 "before": S(before).label,
@@ -221,11 +221,11 @@ def transition(
     now = timezone.now()
     if to_status == S.SCHEDULED:
         if scheduled_for is None:
-            raise PledgeError(_("Tentukan tanggal penyaluran."), field="scheduled_for")
+            raise PledgeError(_("Set a delivery date."), field="scheduled_for")
         if not site_has_verified_contact(need.site_id):
             raise PledgeError(
                 _(
-                    "Komitmen #%(pk)s belum dapat dijadwalkan: sasaran belum punya narahubung terverifikasi."
+                    "Pledge #%(pk)s cannot be scheduled yet: the site has no verified contact person."
                 )
                 % {"pk": locked.pk}
             )
@@ -264,14 +264,12 @@ def record_delivery(
     need, locked = _lock(pledge.pk)
     if locked.status != S.SCHEDULED:
         raise PledgeError(
-            _(
-                "Komitmen #%(pk)s berstatus %(status)s; hanya komitmen terjadwal yang dapat disalurkan."
-            )
+            _("Pledge #%(pk)s is %(status)s; only a scheduled pledge can be delivered.")
             % {"pk": locked.pk, "status": S(locked.status).label}
         )
     if quantity < 1 or quantity > locked.quantity_outstanding:
         raise PledgeError(
-            _("Jumlah penyaluran harus antara 1 dan %(max)s.")
+            _("The delivery quantity must be between 1 and %(max)s.")
             % {"max": locked.quantity_outstanding},
             field="quantity",
         )

@@ -3,7 +3,7 @@ from django.urls import path
 from donations import views
 
 app_name = "donations"
-TOKEN = "<str:token>"
+TOKEN = "<token:token>"
 urlpatterns = [
     path("kebutuhan/<int:pk>/dukung/", views.pledge_create, name="pledge_create"),
     path(f"komitmen/{TOKEN}/", views.pledge_status, name="pledge_status"),

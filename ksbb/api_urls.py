@@ -17,8 +17,8 @@ router.register("aid-types", AidTypeViewSet, basename="aidtype")
 urlpatterns = [
     path("", include(router.urls)),
     path("pledges/", donations_api.pledge_create, name="api-pledge-create"),
-    path("pledges/<str:token>/", donations_api.pledge_detail, name="api-pledge-detail"),
-    path("pledges/<str:token>/cancel/", donations_api.pledge_cancel, name="api-pledge-cancel"),
+    path("pledges/<token:token>/", donations_api.pledge_detail, name="api-pledge-detail"),
+    path("pledges/<token:token>/cancel/", donations_api.pledge_cancel, name="api-pledge-cancel"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -101,7 +101,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Indonesian by default, English on request (the language form on every page).
 LANGUAGE_CODE = "id"
-LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
+LANGUAGES = [("id", _("Indonesian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
@@ -197,7 +197,7 @@ LEAFLET_CONFIG = {
     "DEFAULT_ZOOM": 11,
     "MIN_ZOOM": 9,
     "MAX_ZOOM": 18,
-    "TILES": [(_("Peta"), KSBB_TILE_URL, {"attribution": KSBB_TILE_ATTRIBUTION})]
+    "TILES": [(_("Map"), KSBB_TILE_URL, {"attribution": KSBB_TILE_ATTRIBUTION})]
     if KSBB_TILE_URL
     else [],
     "ATTRIBUTION_PREFIX": "Leaflet",

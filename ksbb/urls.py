@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from donations import views as donations_views
 from ksbb import views
 
-admin.site.site_header = _("KSBB: Kolaborasi Sosial Berskala Besar")
-admin.site.site_title = _("Admin KSBB")
-admin.site.index_title = _("Kerja petugas")
+admin.site.site_header = _("KSBB: Large-Scale Social Collaboration")
+admin.site.site_title = _("KSBB admin")
+admin.site.index_title = _("Staff work")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class LocationsConfig(AppConfig):
     name = "locations"
-    verbose_name = _("Wilayah dan lokasi")
+    verbose_name = _("Regions and locations")

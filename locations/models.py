@@ -36,25 +36,25 @@ class Region(models.Model):
         KECAMATAN = "kecamatan", _("Kecamatan")
         KELURAHAN = "kelurahan", _("Kelurahan")
 
-    code = models.CharField(_("kode Kemendagri"), max_length=13, unique=True)
-    name = models.CharField(_("nama"), max_length=100)
-    level = models.CharField(_("tingkat"), max_length=10, choices=Level.choices)
+    code = models.CharField(_("Kemendagri code"), max_length=13, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self",
-        verbose_name=_("induk"),
+        verbose_name=_("parent"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
     )
     # SRID 4326 (WGS 84, lon/lat), as the official GeoJSON files are.
-    boundary = models.MultiPolygonField(_("batas wilayah"), srid=4326, null=True, blank=True)
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True)
 
     objects = RegionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("wilayah")
-        verbose_name_plural = _("wilayah")
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -64,14 +64,14 @@ class Region(models.Model):
                     | Q(level="kecamatan", code__regex=CODE_PATTERNS["kecamatan"])
                     | Q(level="kelurahan", code__regex=CODE_PATTERNS["kelurahan"])
                 ),
-                violation_error_message=_("Kode wilayah tidak sesuai dengan tingkatnya."),
+                violation_error_message=_("The region code does not match its level."),
             ),
             models.CheckConstraint(
                 name="region_parent_only_below_kota",
                 condition=Q(level="kota", parent__isnull=True)
                 | (~Q(level="kota") & Q(parent__isnull=False)),
                 violation_error_message=_(
-                    "Kota tidak berinduk; kecamatan dan kelurahan harus berinduk."
+                    "A kota has no parent; a kecamatan or kelurahan must have one."
                 ),
             ),
         ]
@@ -94,7 +94,7 @@ class Region(models.Model):
         if self.parent_id and not self.code.startswith(self.parent.code + "."):
             raise ValidationError(
                 {
-                    "parent": _("Kode %(code)s tidak berada di bawah induk %(parent)s.")
+                    "parent": _("Code %(code)s is not under parent %(parent)s.")
                     % {"code": self.code, "parent": self.parent.code}
                 }
             )
@@ -119,12 +119,12 @@ class Site(models.Model):
     class Kind(models.TextChoices):
         RW = "rw", _("RW")
         LOKSEM = "loksem", _("Loksem")
-        SCHOOL = "school", _("Sekolah")
+        SCHOOL = "school", _("School")
         KAMPUNG = "kampung", _("Kampung")
-        OTHER = "other", _("Lainnya")
+        OTHER = "other", _("Other")
 
-    kind = models.CharField(_("jenis"), max_length=10, choices=Kind.choices)
-    name = models.CharField(_("nama"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=150)
     kelurahan = models.ForeignKey(
         Region,
         verbose_name=_("kelurahan"),
@@ -132,33 +132,33 @@ class Site(models.Model):
         related_name="sites",
         limit_choices_to={"level": Region.Level.KELURAHAN},
     )
-    point = models.PointField(_("titik lokasi"), srid=4326)
+    point = models.PointField(_("location point"), srid=4326)
     location_is_approximate = models.BooleanField(
-        _("lokasi perkiraan"),
+        _("approximate location"),
         default=False,
         help_text=_(
-            "Titik ditempatkan kira-kira karena batas atau koordinat sebenarnya belum tersedia."
+            "The point is placed roughly because the actual boundary or coordinates are not available yet."
         ),
     )
-    address = models.CharField(_("alamat"), max_length=255, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
     external_ref = models.CharField(
-        _("referensi eksternal"), max_length=64, unique=True, null=True, blank=True
+        _("external reference"), max_length=64, unique=True, null=True, blank=True
     )
-    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = SiteQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("sasaran")
-        verbose_name_plural = _("sasaran")
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
         ordering = ["kelurahan__code", "kind", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["kelurahan", "kind", "name"],
                 name="site_unique_name_per_kelurahan",
                 violation_error_message=_(
-                    "Sasaran dengan jenis dan nama ini sudah ada di kelurahan ini."
+                    "A site of this kind with this name already exists in this kelurahan."
                 ),
             ),
             models.CheckConstraint(name="site_name_not_blank", condition=Q(name__regex=r"\S")),
@@ -173,7 +173,7 @@ class Site(models.Model):
 
     def _validate_kelurahan_level(self):
         if self.kelurahan_id and self.kelurahan.level != Region.Level.KELURAHAN:
-            raise ValidationError({"kelurahan": _("Pilih sebuah kelurahan.")})
+            raise ValidationError({"kelurahan": _("Choose a kelurahan.")})
 
     def _validate_point_in_kelurahan(self):
         """A point must lie inside its kelurahan (one query). Skipped while the kelurahan has no boundary."""
@@ -186,7 +186,7 @@ class Site(models.Model):
         if not inside:
             raise ValidationError(
                 {
-                    "point": _("Titik berada di luar batas Kelurahan %(name)s.")
+                    "point": _("The point lies outside the boundary of Kelurahan %(name)s.")
                     % {"name": self.kelurahan.name}
                 }
             )
@@ -199,34 +199,34 @@ class ContactPerson(models.Model):
     """
 
     class Role(models.TextChoices):
-        RW_HEAD = "rw_head", _("Ketua RW")
-        LOKSEM_COORDINATOR = "loksem_coordinator", _("Koordinator Loksem")
-        SCHOOL_HEAD = "school_head", _("Kepala sekolah")
-        COOPERATIVE = "cooperative", _("Pengurus koperasi")
-        OTHER = "other", _("Lainnya")
+        RW_HEAD = "rw_head", _("RW head")
+        LOKSEM_COORDINATOR = "loksem_coordinator", _("Loksem coordinator")
+        SCHOOL_HEAD = "school_head", _("School principal")
+        COOPERATIVE = "cooperative", _("Cooperative board member")
+        OTHER = "other", _("Other")
 
     class Verification(models.TextChoices):
-        UNVERIFIED = "unverified", _("Belum diverifikasi")
-        VERIFIED = "verified", _("Terverifikasi")
-        UNREACHABLE = "unreachable", _("Tidak dapat dihubungi")
-        REPLACED = "replaced", _("Diganti")
+        UNVERIFIED = "unverified", _("Not verified")
+        VERIFIED = "verified", _("Verified")
+        UNREACHABLE = "unreachable", _("Unreachable")
+        REPLACED = "replaced", _("Replaced")
 
     site = models.ForeignKey(
-        Site, verbose_name=_("sasaran"), on_delete=models.CASCADE, related_name="contacts"
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="contacts"
     )
-    name = models.CharField(_("nama"), max_length=150)
-    role = models.CharField(_("peran"), max_length=20, choices=Role.choices)
-    phone = models.CharField(_("telepon"), max_length=32)
+    name = models.CharField(_("name"), max_length=150)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    phone = models.CharField(_("phone"), max_length=32)
     verification_status = models.CharField(
-        _("status verifikasi"),
+        _("verification status"),
         max_length=12,
         choices=Verification.choices,
         default=Verification.UNVERIFIED,
     )
-    verified_at = models.DateTimeField(_("waktu verifikasi"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("diverifikasi oleh"),
+        verbose_name=_("verified by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -234,23 +234,23 @@ class ContactPerson(models.Model):
     )
     replaced_by = models.ForeignKey(
         "self",
-        verbose_name=_("digantikan oleh"),
+        verbose_name=_("replaced by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="replaces",
     )
-    note = models.TextField(_("catatan"), blank=True)
+    note = models.TextField(_("note"), blank=True)
 
     class Meta:
-        verbose_name = _("narahubung")
-        verbose_name_plural = _("narahubung")
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
         ordering = ["site", "name"]
         constraints = [
             models.CheckConstraint(
                 name="contact_checked_has_time",
                 condition=Q(verification_status="unverified") | Q(verified_at__isnull=False),
-                violation_error_message=_("Status verifikasi memerlukan waktu verifikasi."),
+                violation_error_message=_("A verification status needs a verification time."),
             ),
             models.CheckConstraint(
                 name="contact_not_replaced_by_self",
@@ -259,7 +259,7 @@ class ContactPerson(models.Model):
             models.CheckConstraint(
                 name="contact_phone_has_digits",
                 condition=Q(phone__regex=r"^\+?[0-9][0-9 .-]{5,30}$"),
-                violation_error_message=_("Nomor telepon tidak valid."),
+                violation_error_message=_("The phone number is not valid."),
             ),
         ]
 
@@ -272,17 +272,17 @@ class StaffArea(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("petugas"),
+        verbose_name=_("staff member"),
         on_delete=models.CASCADE,
         related_name="staff_areas",
     )
     region = models.ForeignKey(
-        Region, verbose_name=_("wilayah"), on_delete=models.CASCADE, related_name="staff_areas"
+        Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="staff_areas"
     )
 
     class Meta:
-        verbose_name = _("wilayah tugas")
-        verbose_name_plural = _("wilayah tugas")
+        verbose_name = _("assigned area")
+        verbose_name_plural = _("assigned areas")
         constraints = [
             models.UniqueConstraint(fields=["user", "region"], name="staffarea_unique_user_region")
         ]

@@ -24,13 +24,15 @@ def verify_contact(
 ) -> ContactPerson:
     """Record what staff found when they called a contact person: verified, unreachable or replaced."""
     if status not in (Verification.VERIFIED, Verification.UNREACHABLE, Verification.REPLACED):
-        raise ContactError(_("Status verifikasi tidak dikenal: %(status)s.") % {"status": status})
+        raise ContactError(_("Unknown verification status: %(status)s.") % {"status": status})
     contact = ContactPerson.objects.select_for_update().get(pk=contact.pk)
     if status == Verification.REPLACED:
         if replaced_by is None:
-            raise ContactError(_("Sebutkan narahubung pengganti."))
+            raise ContactError(_("Name the replacement contact person."))
         if replaced_by.pk == contact.pk or replaced_by.site_id != contact.site_id:
-            raise ContactError(_("Pengganti harus narahubung lain di sasaran yang sama."))
+            raise ContactError(
+                _("The replacement must be another contact person at the same site.")
+            )
     contact.verification_status = status
     contact.verified_at = timezone.now()
     contact.verified_by = by

@@ -63,7 +63,7 @@ class NeedAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["site", "aid_type", "title", "description"]}),
         (
-            _("Jumlah"),
+            _("Quantities"),
             {
                 "fields": [
                     ("quantity_needed", "quantity_pledged", "quantity_delivered"),
@@ -74,7 +74,7 @@ class NeedAdmin(admin.ModelAdmin):
             },
         ),
         (
-            _("Periode dan publikasi"),
+            _("Period and publication"),
             {
                 "fields": [
                     ("period_start", "period_end"),
@@ -86,7 +86,7 @@ class NeedAdmin(admin.ModelAdmin):
         ),
     ]
 
-    @admin.display(description=_("kategori"), ordering="aid_type__category__order")
+    @admin.display(description=_("category"), ordering="aid_type__category__order")
     def category(self, need):
         return need.aid_type.category
 

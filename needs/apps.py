@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class NeedsConfig(AppConfig):
     name = "needs"
-    verbose_name = _("Kebutuhan")
+    verbose_name = _("Needs")

@@ -12,19 +12,22 @@ from locations.models import Site
 class Category(models.Model):
     """KSBB Pangan, UMKM, Pendidikan, Permukiman, … Staff add more; the code never lists them."""
 
-    name = models.CharField(_("nama"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    description = models.TextField(_("deskripsi"), blank=True)
-    recipients = models.TextField(_("penerima"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    recipients = models.TextField(_("recipients"), blank=True)
     color = models.CharField(
-        _("warna"), max_length=7, default="#1b6ac9", help_text=_("Warna di peta, mis. #1b6ac9.")
+        _("colour"),
+        max_length=7,
+        default="#1b6ac9",
+        help_text=_("Colour on the map, e.g. #1b6ac9."),
     )
-    order = models.PositiveSmallIntegerField(_("urutan"), default=0)
-    is_active = models.BooleanField(_("aktif"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        verbose_name = _("kategori")
-        verbose_name_plural = _("kategori")
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
         ordering = ["order", "name"]
         constraints = [
             models.CheckConstraint(
@@ -38,17 +41,17 @@ class Category(models.Model):
 
 class AidType(models.Model):
     category = models.ForeignKey(
-        Category, verbose_name=_("kategori"), on_delete=models.PROTECT, related_name="aid_types"
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="aid_types"
     )
-    name = models.CharField(_("nama"), max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     unit = models.CharField(
-        _("satuan"), max_length=30, help_text=_("mis. paket, porsi, orang, unit")
+        _("unit"), max_length=30, help_text=_("e.g. parcel, portion, person, unit")
     )
-    is_active = models.BooleanField(_("aktif"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        verbose_name = _("jenis bantuan")
-        verbose_name_plural = _("jenis bantuan")
+        verbose_name = _("aid type")
+        verbose_name_plural = _("aid types")
         ordering = ["category__order", "name"]
         constraints = [
             models.UniqueConstraint(
@@ -61,11 +64,11 @@ class AidType(models.Model):
 
 
 class NeedStatus(models.TextChoices):
-    OPEN = "open", _("Terbuka")
-    PARTLY_PLEDGED = "partly_pledged", _("Sebagian terpenuhi")
-    FULLY_PLEDGED = "fully_pledged", _("Komitmen penuh")
-    DELIVERED = "delivered", _("Tersalurkan")
-    CLOSED = "closed", _("Ditutup")
+    OPEN = "open", _("Open")
+    PARTLY_PLEDGED = "partly_pledged", _("Partly pledged")
+    FULLY_PLEDGED = "fully_pledged", _("Fully pledged")
+    DELIVERED = "delivered", _("Delivered")
+    CLOSED = "closed", _("Closed")
 
 
 class NeedQuerySet(models.QuerySet):
@@ -103,44 +106,42 @@ class Need(models.Model):
     """
 
     class BeneficiaryKind(models.TextChoices):
-        HOUSEHOLD = "household", _("Kepala keluarga")
-        PERSON = "person", _("Jiwa")
-        BUSINESS = "business", _("Pelaku usaha")
-        PUPIL = "pupil", _("Peserta didik")
-        TEACHER = "teacher", _("Tenaga pendidik")
+        HOUSEHOLD = "household", _("Household")
+        PERSON = "person", _("Person")
+        BUSINESS = "business", _("Business owner")
+        PUPIL = "pupil", _("Pupil")
+        TEACHER = "teacher", _("Teacher")
         KAMPUNG = "kampung", _("Kampung")
 
     site = models.ForeignKey(
-        Site, verbose_name=_("sasaran"), on_delete=models.PROTECT, related_name="needs"
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="needs"
     )
     aid_type = models.ForeignKey(
-        AidType, verbose_name=_("jenis bantuan"), on_delete=models.PROTECT, related_name="needs"
+        AidType, verbose_name=_("aid type"), on_delete=models.PROTECT, related_name="needs"
     )
-    title = models.CharField(_("judul"), max_length=200)
-    description = models.TextField(_("deskripsi"), blank=True)
-    quantity_needed = models.PositiveIntegerField(_("jumlah dibutuhkan"))
-    quantity_pledged = models.PositiveIntegerField(
-        _("jumlah dikomitmenkan"), default=0, editable=False
-    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    quantity_needed = models.PositiveIntegerField(_("quantity needed"))
+    quantity_pledged = models.PositiveIntegerField(_("quantity pledged"), default=0, editable=False)
     quantity_delivered = models.PositiveIntegerField(
-        _("jumlah tersalurkan"), default=0, editable=False
+        _("quantity delivered"), default=0, editable=False
     )
-    beneficiaries = models.PositiveIntegerField(_("jumlah penerima manfaat"), default=0)
+    beneficiaries = models.PositiveIntegerField(_("number of beneficiaries"), default=0)
     beneficiary_kind = models.CharField(
-        _("jenis penerima manfaat"),
+        _("beneficiary kind"),
         max_length=10,
         choices=BeneficiaryKind.choices,
         default=BeneficiaryKind.HOUSEHOLD,
     )
-    criteria = models.TextField(_("kriteria penerima"), blank=True)
-    period_start = models.DateField(_("mulai"))
-    period_end = models.DateField(_("selesai"), null=True, blank=True)
-    published = models.BooleanField(_("dipublikasikan"), default=True)
+    criteria = models.TextField(_("recipient criteria"), blank=True)
+    period_start = models.DateField(_("start"))
+    period_end = models.DateField(_("end"), null=True, blank=True)
+    published = models.BooleanField(_("published"), default=True)
     is_closed = models.BooleanField(
-        _("ditutup"), default=False, help_text=_("Kebutuhan tidak lagi menerima komitmen.")
+        _("closed"), default=False, help_text=_("The need no longer accepts pledges.")
     )
     external_ref = models.CharField(
-        _("referensi eksternal"), max_length=64, unique=True, null=True, blank=True
+        _("external reference"), max_length=64, unique=True, null=True, blank=True
     )
     # Derived by PostgreSQL from the counters, so it can never disagree with them and can be indexed.
     status = models.GeneratedField(
@@ -160,14 +161,14 @@ class Need(models.Model):
         output_field=models.CharField(max_length=16, choices=NeedStatus.choices),
         db_persist=True,
     )
-    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = NeedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("kebutuhan")
-        verbose_name_plural = _("kebutuhan")
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
         ordering = ["-created_at", "-pk"]
         indexes = [
             # The public map and list filter on status first, then narrow by aid type.
@@ -177,20 +178,20 @@ class Need(models.Model):
             models.CheckConstraint(
                 name="need_quantity_needed_positive",
                 condition=Q(quantity_needed__gt=0),
-                violation_error_message=_("Jumlah dibutuhkan harus lebih dari nol."),
+                violation_error_message=_("The quantity needed must be greater than zero."),
             ),
             models.CheckConstraint(
                 name="need_counters_ordered",
                 condition=Q(quantity_delivered__lte=F("quantity_pledged"))
                 & Q(quantity_pledged__lte=F("quantity_needed")),
                 violation_error_message=_(
-                    "Jumlah tersalurkan ≤ jumlah dikomitmenkan ≤ jumlah dibutuhkan."
+                    "Quantity delivered ≤ quantity pledged ≤ quantity needed."
                 ),
             ),
             models.CheckConstraint(
                 name="need_period_ordered",
                 condition=Q(period_end__isnull=True) | Q(period_end__gte=F("period_start")),
-                violation_error_message=_("Tanggal selesai tidak boleh sebelum tanggal mulai."),
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
             models.CheckConstraint(name="need_title_not_blank", condition=Q(title__regex=r"\S")),
         ]
@@ -210,7 +211,7 @@ class Need(models.Model):
             raise ValidationError(
                 {
                     "quantity_needed": _(
-                        "Sudah %(pledged)s dikomitmenkan; jumlah dibutuhkan tidak boleh kurang dari itu."
+                        "%(pledged)s are already pledged; the quantity needed cannot be less than that."
                     )
                     % {"pledged": self.quantity_pledged}
                 }

@@ -1,6 +1,7 @@
 """factory_boy factories for plain rows. Pledges and deliveries go through donations.services instead."""
 
 import datetime
+import importlib
 
 import factory
 from django.contrib.auth import get_user_model
@@ -9,6 +10,14 @@ from django.contrib.gis.geos import Point
 from donations.models import Collaborator, Opd
 from locations.models import ContactPerson, Region, Site
 from needs.models import AidType, Category, Need
+
+
+def seed_categories() -> None:
+    """The categories and aid types the data migration seeds. Transactional tests (the browser's)
+    flush the database after each test, taking the migration's rows with them: they call this."""
+    from django.apps import apps
+
+    importlib.import_module("needs.migrations.0002_seed_categories").seed(apps, None)
 
 
 def kelurahan(code: str = "31.71.01.1001") -> Region:

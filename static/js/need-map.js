@@ -47,6 +47,10 @@
     return box;
   }
 
+  // On a wide screen there is room to show the filters beside the map from the start.
+  var filters = document.querySelector(".filters-box");
+  if (filters && window.matchMedia("(min-width: 64rem)").matches) filters.open = true;
+
   window.ksbbNeedMap = function (map) {
     var data = document.getElementById("need-map-data").dataset;
     var labels = JSON.parse(document.getElementById("map-labels").textContent);

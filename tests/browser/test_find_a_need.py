@@ -13,14 +13,17 @@ from needs.models import AidType
 from tests import factories
 from tests.conftest import FIXTURES
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def portal(transactional_db):
     """Needs in Jakarta Pusat and Jakarta Utara, in two categories, with Gambir's boundary."""
     load_regions()
-    call_command("import_regions", str(FIXTURES / "boundaries.geojson"), "--level", "kelurahan", stdout=None)
+    factories.seed_categories()
+    call_command(
+        "import_regions", str(FIXTURES / "boundaries.geojson"), "--level", "kelurahan", stdout=None
+    )
     gambir = factories.SiteFactory(name="RW 03")
     akuarium = factories.SiteFactory(
         name="Kampung Akuarium",
@@ -30,9 +33,15 @@ def portal(transactional_db):
     )
     sembako = AidType.objects.get(name="Paket sembako")
     drainase = AidType.objects.get(name="Perbaikan drainase")
-    factories.NeedFactory(site=gambir, aid_type=sembako, title="Sembako untuk lansia RW 03", quantity_needed=120)
-    factories.NeedFactory(site=akuarium, aid_type=drainase, title="Drainase Kampung Akuarium", quantity_needed=2)
-    factories.NeedFactory(site=akuarium, aid_type=sembako, title="Sembako Kampung Akuarium", quantity_needed=80)
+    factories.NeedFactory(
+        site=gambir, aid_type=sembako, title="Sembako untuk lansia RW 03", quantity_needed=120
+    )
+    factories.NeedFactory(
+        site=akuarium, aid_type=drainase, title="Drainase Kampung Akuarium", quantity_needed=2
+    )
+    factories.NeedFactory(
+        site=akuarium, aid_type=sembako, title="Sembako Kampung Akuarium", quantity_needed=80
+    )
 
 
 def markers(page) -> int:
@@ -46,7 +55,9 @@ def test_find_filter_and_open_a_need(portal, live_server, page, screenshot):
     expect(page).to_have_url(re.compile(r"/peta/$"))
     assert markers(page) == 3
     expect(page.locator(".results .result")).to_have_count(3)
-    expect(page.locator(".leaflet-overlay-pane path").first).to_be_attached()  # kelurahan boundaries drawn
+    expect(
+        page.locator(".leaflet-overlay-pane path").first
+    ).to_be_attached()  # kelurahan boundaries drawn
     screenshot("map-id-desktop")
 
     page.locator("summary", has_text="Filter").click()
@@ -69,8 +80,13 @@ def test_find_filter_and_open_a_need(portal, live_server, page, screenshot):
 
 
 def test_the_map_on_a_phone(portal, live_server, phone, screenshot):
+    requests = []
+    phone.on("request", lambda request: requests.append(request.url))
     phone.goto(live_server.url + "/peta/")
     assert markers(phone) == 3
+    # Every asset, the boundaries and the layer come from the portal itself: no CDN, no tiles in tests.
+    outside = [url for url in requests if not url.startswith(live_server.url)]
+    assert requests and not outside, outside
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot("map-id-phone")
 

@@ -6,12 +6,13 @@ from playwright.sync_api import expect
 from locations.registry import load_regions
 from tests import factories
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def portal(transactional_db):
     load_regions()
+    factories.seed_categories()
     factories.NeedFactory(title="Paket sembako RW 01 Gambir")
 
 

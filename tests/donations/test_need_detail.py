@@ -19,12 +19,19 @@ def test_the_need_page_shows_place_progress_and_supporters(client, need, donor, 
     response = client.get(f"/kebutuhan/{need.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Paket sembako RW 01 Gambir", "RW 01", "Gambir", "Jakarta Pusat", "50% pledged", "Support this need"):
+    for text in (
+        "Paket sembako RW 01 Gambir",
+        "RW 01",
+        "Gambir",
+        "Jakarta Pusat",
+        "50% pledged",
+        "Support this need",
+    ):
         assert text in html
     assert "PT Maju Bersama" in html and "Anonymous" in html
     assert "Budi Santoso" not in html  # asked to be anonymous
     assert donor.email not in html and anonymous_donor.email not in html
-    assert f'/kebutuhan/{need.pk}/dukung/' in html
+    assert f"/kebutuhan/{need.pk}/dukung/" in html
 
 
 def test_cancelled_pledges_are_not_listed(client, need, donor):
@@ -48,8 +55,10 @@ def test_a_missing_need_is_not_found(client, db):
     assert client.get("/kebutuhan/999999/").status_code == 404
 
 
-def test_the_need_page_makes_a_fixed_number_of_queries(client, need, donor, django_assert_max_num_queries):
-    for i in range(5):
+def test_the_need_page_makes_a_fixed_number_of_queries(
+    client, need, donor, django_assert_max_num_queries
+):
+    for _ in range(5):
         services.pledge(need=need, collaborator=donor, quantity=1)
     # need with its site, regions and aid type; its pledges with collaborators; the ancestors walk
     # is served by the select_related chain.

@@ -14,7 +14,7 @@ from tests import factories
 DONORS = 24
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_pledges_never_exceed_the_need(jakarta, settings):
     settings.KSBB_PLEDGE_RATE_PER_ADDRESS = "1000/h"
     need = factories.NeedFactory(quantity_needed=100)  # 24 donors × 10 ask for 240
@@ -69,7 +69,7 @@ def test_concurrent_pledges_never_exceed_the_need(jakarta, settings):
     assert Pledge.objects.filter(status=PledgeStatus.SUBMITTED).count() == 10
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_service_calls_serialise_on_the_need_row(jakarta):
     need = factories.NeedFactory(quantity_needed=50)
     donors = [factories.CollaboratorFactory() for _ in range(20)]

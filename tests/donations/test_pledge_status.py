@@ -50,7 +50,11 @@ def test_a_delivered_pledge_cannot_be_cancelled(client, pledge, province_staff):
     services.transition(pledge, S.CONFIRMED, actor=staff)
     services.transition(pledge, S.SCHEDULED, actor=staff, scheduled_for=datetime.date(2020, 10, 26))
     services.record_delivery(
-        pledge, quantity=30, delivered_on=datetime.date(2020, 10, 26), opd=factories.OpdFactory(), actor=staff
+        pledge,
+        quantity=30,
+        delivered_on=datetime.date(2020, 10, 26),
+        opd=factories.OpdFactory(),
+        actor=staff,
     )
     assert "Cancel my pledge" not in client.get(f"/komitmen/{pledge.token}/").content.decode()
     response = client.post(f"/komitmen/{pledge.token}/batal/", follow=True)

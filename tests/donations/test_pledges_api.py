@@ -8,9 +8,9 @@ from donations.models import PledgeStatus as S
 from needs.models import Need
 
 
-def payload(need, **overrides) -> dict:
+def payload(for_need, **overrides) -> dict:
     return {
-        "need": need.pk,
+        "need": for_need.pk,
         "public_name": "Yayasan Peduli",
         "kind": "humanitarian",
         "email": "halo@peduli.test",
@@ -20,7 +20,9 @@ def payload(need, **overrides) -> dict:
 
 
 def post(client, data):
-    return client.post("/api/v1/pledges/", data, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    return client.post(
+        "/api/v1/pledges/", data, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
 
 def test_a_pledge_through_the_api(client, need):

@@ -21,7 +21,16 @@ def test_the_map_page_lists_open_needs_and_offers_the_filters(client, spread):
     assert "Sembako lansia" not in html  # fully pledged: hidden unless asked for
     assert 'id="need-map"' in html and "/api/v1/needs/layer/" in html
     assert "4 needs" in html
-    for label in ("Category", "Aid type", "Status", "Kota", "Kecamatan", "Kelurahan", "Site kind", "Search"):
+    for label in (
+        "Category",
+        "Aid type",
+        "Status",
+        "Kota",
+        "Kecamatan",
+        "Kelurahan",
+        "Site kind",
+        "Search",
+    ):
         assert f">{label}<" in html
 
 
@@ -56,7 +65,7 @@ def test_pagination_keeps_the_filters(client, spread):
 
 
 def test_the_list_makes_a_fixed_number_of_queries(client, spread, django_assert_max_num_queries):
-    for i in range(30):
+    for _ in range(30):
         factories.NeedFactory(site=spread["sembako_gambir"].site)
     # count, page of needs, and one per select that lists choices (category, aid type, kota,
     # kecamatan, kelurahan); the same for a page of 4 or of 20.

@@ -1,0 +1,41 @@
+"""Mails queued with the change they report; a failed one waits for send_queued_mail."""
+
+from io import StringIO
+
+from django.core import mail
+from django.core.management import call_command
+
+from donations import services
+from donations.models import OutboundMail
+
+
+def test_queued_mail_is_retried_until_it_goes(need, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "tests.donations.broken_mail.Backend"
+    details = services.DonorDetails(
+        public_name="Ibu Sari", kind="individual", email="sari@example.test"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pledge_from_donor(need, details=details, quantity=5)
+    queued = OutboundMail.objects.get()
+    assert queued.sent_at is None and queued.attempts == 1
+
+    out = StringIO()
+    call_command("send_queued_mail", stdout=out)
+    assert out.getvalue().strip() == "0 sent, 1 still failing."
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("send_queued_mail", stdout=out)
+    queued.refresh_from_db()
+    assert queued.sent_at is not None and queued.attempts == 3 and queued.last_error == ""
+    assert [m.to for m in mail.outbox] == [["sari@example.test"]]
+
+
+def test_a_mail_is_given_up_after_its_attempts(need, settings):
+    settings.EMAIL_BACKEND = "tests.donations.broken_mail.Backend"
+    details = services.DonorDetails(
+        public_name="Ibu Sari", kind="individual", email="sari@example.test"
+    )
+    services.pledge_from_donor(need, details=details, quantity=5)
+    for _ in range(7):
+        call_command("send_queued_mail", stdout=StringIO())
+    assert OutboundMail.objects.get().attempts == 5

@@ -1,0 +1,19 @@
+"""Settings for the test run: the project's own, with the environment a test needs set first."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+# Playwright's sync API runs an event loop in the test thread; the ORM calls beside it are safe.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+# No outside requests from test pages: the map draws region boundaries without tiles.
+os.environ["KSBB_TILE_URL"] = ""
+os.environ["EMAIL_URL"] = "consolemail://"
+os.environ["CACHE_URL"] = "locmemcache://ksbb-tests"
+
+from ksbb.settings import *  # noqa: E402, F403
+from ksbb.settings import DATABASES  # noqa: E402
+
+# Tests never need a commit to survive a crash of the server.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+# Plain storage: whitenoise's manifest would make live_server answer 404 for hashed names.
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
