@@ -13,6 +13,7 @@ def need_map(request):
     """The public map and, beside it, the list of the same needs; both work without JavaScript."""
     needs = NeedFilter(request.GET)
     page = None
+    approximate = False
     if needs.is_valid():
         queryset = needs.qs.select_related("site__kelurahan__parent__parent", "aid_type__category")
         paginator = Paginator(queryset, PAGE_SIZE)
@@ -26,6 +27,7 @@ def need_map(request):
                 % {"page": str(number)[:12], "pages": paginator.num_pages},
             )
             page = paginator.page(1)
+        approximate = needs.qs.filter(site__location_is_approximate=True).exists()
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {
@@ -33,6 +35,7 @@ def need_map(request):
         "page": page,
         "query": query.urlencode(),
         "statuses": NeedStatus.choices,
+        "approximate": approximate,
         "map_labels": {
             "remaining": _("still needed"),
             "of": _("of"),

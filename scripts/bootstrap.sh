@@ -35,7 +35,9 @@ stamp=.venv/.installed
 if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
   echo "Installing the Python dependencies into .venv"
   [ -x .venv/bin/python ] || "$python" -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+  # This machine's pip config names local wheel folders that may be absent: hush only that warning.
+  .venv/bin/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]' \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   touch "$stamp"
 fi
 

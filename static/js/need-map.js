@@ -86,7 +86,6 @@
       var url = data.detailUrl.replace(/\/0\/$/, "/" + encodeURIComponent(id) + "/");
       fetchJSON(url).then(function (feature) {
         popup.setContent(popupContent(feature, labels));
-        if (feature.properties.location_is_approximate) document.getElementById("map-note").hidden = false;
       }).catch(function () {
         popup.setContent(el("div", "need-popup", labels.failed));
       });

@@ -38,4 +38,6 @@ def test_translations_keep_their_placeholders():
     for entry in _catalogue("id"):
         for placeholder in ("%(", "{{"):
             if entry.translated() and not entry.msgid_plural:
-                assert entry.msgid.count(placeholder) == entry.msgstr.count(placeholder), entry.msgid
+                assert entry.msgid.count(placeholder) == entry.msgstr.count(placeholder), (
+                    entry.msgid
+                )

@@ -71,3 +71,11 @@ def test_the_list_makes_a_fixed_number_of_queries(client, spread, django_assert_
     # kecamatan, kelurahan); the same for a page of 4 or of 20.
     with django_assert_max_num_queries(9):
         client.get("/peta/")
+
+
+def test_the_map_says_when_sites_are_placed_approximately(client, spread):
+    assert b"approximate location" not in client.get("/peta/").content
+    spread["drainase_akuarium"].site.__class__.objects.filter(
+        pk=spread["drainase_akuarium"].site_id
+    ).update(location_is_approximate=True)
+    assert b"approximate location" in client.get("/peta/").content
