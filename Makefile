@@ -3,8 +3,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
-# The local cluster's URL, starting it if needed; an explicit DATABASE_URL wins.
-WITH_DB = export DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh start)}" DEBUG="$${DEBUG:-1}"
+# The local cluster's URL, starting it if needed (and stopping here if it cannot); an explicit
+# DATABASE_URL wins.
+WITH_DB = if [ -z "$${DATABASE_URL:-}" ]; then DATABASE_URL=$$(scripts/devdb.sh start) || exit 1; fi; \
+	export DATABASE_URL DEBUG="$${DEBUG:-1}"
 MESSAGES = $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=.data
 
 .PHONY: help run test stop lint messages bench

@@ -12,8 +12,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 pgbin=${KSBB_PG_BIN:-/usr/lib/postgresql/15/bin}
-# One port per checkout, so a second clone (CI's) never collides with the first.
-port=${KSBB_PG_PORT:-$((54000 + $(printf '%s' "$here" | cksum | cut -d' ' -f1) % 900))}
+# One port per checkout, so a second clone (CI's) never collides with the first; the first free one
+# from there is written into the cluster's configuration when it is made.
+preferred_port=${KSBB_PG_PORT:-$((54000 + $(printf '%s' "$here" | cksum | cut -d' ' -f1) % 900))}
 dbname=${KSBB_PG_DB:-ksbb}
 
 as_owner() {
@@ -31,8 +32,22 @@ cluster_dir() {
   echo "$dir"
 }
 
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+  local p=$preferred_port
+  while port_in_use "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
+cluster_port() {
+  sed -n 's/^port = \([0-9]*\)$/\1/p' "$(cluster_dir)/postgresql.conf" 2>/dev/null | tail -1
+}
+
 url() {
-  echo "postgis://$(whoami_db)@127.0.0.1:${port}/${dbname}"
+  echo "postgis://$(whoami_db)@127.0.0.1:$(cluster_port)/${dbname}"
 }
 
 whoami_db() {
@@ -44,6 +59,8 @@ start() {
   dir=$(cluster_dir)
   log="$dir.log"
   if [ ! -f "$dir/PG_VERSION" ]; then
+    local port
+    port=$(free_port)
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     as_owner "$pgbin/initdb" -D "$dir" -A trust -E UTF8 --locale=C.UTF-8 -U "$(whoami_db)" >/dev/null
@@ -60,7 +77,7 @@ CONF
     as_owner "$pgbin/pg_ctl" -D "$dir" -l "$log" -w -t 60 start >/dev/null \
       || { echo "PostgreSQL did not start; its log is $log" >&2; tail -20 "$log" >&2; exit 1; }
   fi
-  local psql=("$pgbin/psql" -h 127.0.0.1 -p "$port" -U "$(whoami_db)" -v ON_ERROR_STOP=1 -qAt)
+  local psql=(env PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -h 127.0.0.1 -p "$(cluster_port)" -U "$(whoami_db)" -v ON_ERROR_STOP=1 -qAt)
   # PostGIS in template1: every database made afterwards has it, test databases included.
   "${psql[@]}" -d template1 -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
   if [ -z "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$dbname'")" ]; then

@@ -65,3 +65,10 @@ def anonymous_donor(db):
 def province_staff(db):
     """Staff of the provincial bureau: sees and changes everything."""
     return factories.UserFactory(username="provinsi", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, province_staff):
+    """The provincial bureau, logged in to the admin."""
+    client.force_login(province_staff)
+    return client

@@ -6,12 +6,11 @@ import datetime
 import pytest
 from django.contrib import admin
 from django.test import RequestFactory
-from django.urls import reverse
 
 from donations import services
 from donations.models import Collaborator, Delivery, Opd, Pledge, PledgeEvent
-from locations.services import verify_contact
 from tests import factories
+from tests.helpers import admin_url, schedule
 
 MODELS = [Collaborator, Opd, Pledge, Delivery, PledgeEvent]
 SERVICE_WRITTEN = [Pledge, Delivery, PledgeEvent]
@@ -21,25 +20,12 @@ SERVICE_WRITTEN = [Pledge, Delivery, PledgeEvent]
 PLEDGE_CHANGELIST_QUERIES = 5
 
 
-def _url(model, view: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-@pytest.fixture
-def staff_client(client, province_staff):
-    """The provincial bureau, logged in to the admin."""
-    client.force_login(province_staff)
-    return client
-
-
 @pytest.fixture
 def delivered_in_part(need, donor, province_staff):
     """PT Maju Bersama's 40 packages: confirmed, scheduled, 10 handed over by Satpol PP."""
     staff = services.Actor.staff(province_staff)
     pledge = services.pledge(need=need, collaborator=donor, quantity=40)
-    services.transition(pledge, "confirmed", actor=staff)
-    verify_contact(factories.ContactFactory(site=need.site), "verified", by=province_staff)
-    services.transition(pledge, "scheduled", actor=staff, scheduled_for=datetime.date(2020, 10, 30))
+    schedule(pledge, by=province_staff, on=datetime.date(2020, 10, 30))
     services.record_delivery(
         pledge,
         quantity=10,
@@ -56,9 +42,9 @@ def test_changelist_change_and_add_pages_open_except_adding_what_services_write(
     staff_client, delivered_in_part, model
 ):
     obj = model.objects.first()
-    assert staff_client.get(_url(model, "changelist")).status_code == 200
-    assert staff_client.get(_url(model, "change", obj.pk)).status_code == 200
-    add = staff_client.get(_url(model, "add")).status_code
+    assert staff_client.get(admin_url(model, "changelist")).status_code == 200
+    assert staff_client.get(admin_url(model, "change", obj.pk)).status_code == 200
+    add = staff_client.get(admin_url(model, "add")).status_code
     assert add == (403 if model in SERVICE_WRITTEN else 200)
 
 
@@ -80,7 +66,7 @@ def test_posting_to_a_pledge_changes_neither_its_status_nor_its_quantity(
     staff_client, delivered_in_part
 ):
     response = staff_client.post(
-        _url(Pledge, "change", delivered_in_part.pk),
+        admin_url(Pledge, "change", delivered_in_part.pk),
         {"status": "cancelled", "quantity": 1, "quantity_delivered": 40},
     )
     assert response.status_code == 403
@@ -92,7 +78,7 @@ def test_posting_to_a_pledge_changes_neither_its_status_nor_its_quantity(
 def test_the_pledge_page_shows_its_history_and_deliveries_but_not_the_donors_link(
     staff_client, delivered_in_part
 ):
-    response = staff_client.get(_url(Pledge, "change", delivered_in_part.pk))
+    response = staff_client.get(admin_url(Pledge, "change", delivered_in_part.pk))
     events, deliveries = (f.formset for f in response.context["inline_admin_formsets"])
     assert [e.to_status for e in events.queryset] == [
         "submitted",
@@ -108,12 +94,12 @@ def test_pledge_changelist_queries_do_not_grow_with_the_rows(
     staff_client, delivered_in_part, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(PLEDGE_CHANGELIST_QUERIES):
-        assert staff_client.get(_url(Pledge, "changelist")).status_code == 200
+        assert staff_client.get(admin_url(Pledge, "changelist")).status_code == 200
     for _ in range(20):
         need = factories.NeedFactory(site=delivered_in_part.need.site, quantity_needed=5)
         services.pledge(need=need, collaborator=factories.CollaboratorFactory(), quantity=5)
     with django_assert_max_num_queries(PLEDGE_CHANGELIST_QUERIES):
-        response = staff_client.get(_url(Pledge, "changelist"))
+        response = staff_client.get(admin_url(Pledge, "changelist"))
     assert len(response.context["cl"].result_list) == 21
 
 
@@ -122,7 +108,7 @@ def test_pledges_are_found_by_number_and_a_word_does_not_break_that_search(
 ):
     laptops = factories.NeedFactory(site=delivered_in_part.need.site, title="Laptop untuk guru")
     other = services.pledge(need=laptops, collaborator=anonymous_donor, quantity=3)
-    url = _url(Pledge, "changelist")
+    url = admin_url(Pledge, "changelist")
     by_number = staff_client.get(url, {"q": str(other.pk)}).context["cl"].result_list
     assert list(by_number) == [other]
     by_name = staff_client.get(url, {"q": "Maju"}).context["cl"].result_list

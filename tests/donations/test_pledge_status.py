@@ -7,9 +7,9 @@ import pytest
 from donations import services
 from donations.models import Pledge
 from donations.models import PledgeStatus as S
-from locations.services import verify_contact
 from needs.models import Need
 from tests import factories
+from tests.helpers import schedule
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -46,9 +46,7 @@ def test_cancelling_frees_the_quantity_and_records_why(client, pledge):
 
 def test_a_delivered_pledge_cannot_be_cancelled(client, pledge, province_staff):
     staff = services.Actor.staff(province_staff)
-    verify_contact(factories.ContactFactory(site=pledge.need.site), "verified", by=province_staff)
-    services.transition(pledge, S.CONFIRMED, actor=staff)
-    services.transition(pledge, S.SCHEDULED, actor=staff, scheduled_for=datetime.date(2020, 10, 26))
+    schedule(pledge, by=province_staff)
     services.record_delivery(
         pledge,
         quantity=30,

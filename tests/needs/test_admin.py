@@ -4,21 +4,17 @@ needs, and the counters stay with donations.services."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from donations import services
 from needs.models import AidType, Category, Need
 from tests import factories
+from tests.helpers import admin_url
 
 MODELS = [Category, AidType, Need]
 
 # Session, user, the "kategori" filter's categories, the filtered count, the unfiltered count,
 # and one page of needs joined to their site, kelurahan, aid type and category.
 NEED_CHANGELIST_QUERIES = 6
-
-
-def _url(model, view: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 def _form(need: Need, **changes) -> dict:
@@ -40,13 +36,6 @@ def _form(need: Need, **changes) -> dict:
 
 
 @pytest.fixture
-def staff_client(client, province_staff):
-    """The provincial bureau, logged in to the admin."""
-    client.force_login(province_staff)
-    return client
-
-
-@pytest.fixture
 def pledged_need(need, donor):
     """The RW 01 need with 30 of its 100 packages pledged."""
     services.pledge(need=need, collaborator=donor, quantity=30)
@@ -57,16 +46,16 @@ def pledged_need(need, donor):
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.model_name)
 def test_changelist_change_and_add_pages_open(staff_client, pledged_need, model):
     obj = model.objects.first()
-    assert staff_client.get(_url(model, "changelist")).status_code == 200
-    assert staff_client.get(_url(model, "change", obj.pk)).status_code == 200
-    assert staff_client.get(_url(model, "add")).status_code == 200
+    assert staff_client.get(admin_url(model, "changelist")).status_code == 200
+    assert staff_client.get(admin_url(model, "change", obj.pk)).status_code == 200
+    assert staff_client.get(admin_url(model, "add")).status_code == 200
 
 
 def test_need_changelist_queries_do_not_grow_with_the_rows(
     staff_client, pledged_need, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(NEED_CHANGELIST_QUERIES):
-        assert staff_client.get(_url(Need, "changelist")).status_code == 200
+        assert staff_client.get(admin_url(Need, "changelist")).status_code == 200
     umkm = factories.AidTypeFactory(
         category=factories.CategoryFactory(slug="umkm"), name="Modal kerja", unit="usaha"
     )
@@ -75,7 +64,7 @@ def test_need_changelist_queries_do_not_grow_with_the_rows(
         factories.NeedFactory.create_batch(5, site=site)
         factories.NeedFactory.create_batch(5, site=site, aid_type=umkm)
     with django_assert_max_num_queries(NEED_CHANGELIST_QUERIES):
-        response = staff_client.get(_url(Need, "changelist"))
+        response = staff_client.get(admin_url(Need, "changelist"))
     assert len(response.context["cl"].result_list) == 31
 
 
@@ -83,14 +72,14 @@ def test_need_changelist_shows_the_status_by_its_label_and_filters_by_it(
     staff_client, pledged_need
 ):
     factories.NeedFactory(site=pledged_need.site, title="Belum ada komitmen")
-    response = staff_client.get(_url(Need, "changelist"), {"status": "partly_pledged"})
+    response = staff_client.get(admin_url(Need, "changelist"), {"status": "partly_pledged"})
     assert [n.title for n in response.context["cl"].result_list] == [pledged_need.title]
     assert "Sebagian terpenuhi" in response.content.decode()
 
 
 def test_posting_counters_to_a_need_changes_only_the_editable_fields(staff_client, pledged_need):
     response = staff_client.post(
-        _url(Need, "change", pledged_need.pk),
+        admin_url(Need, "change", pledged_need.pk),
         _form(
             pledged_need,
             title="Paket sembako RW 01",
@@ -108,7 +97,7 @@ def test_posting_counters_to_a_need_changes_only_the_editable_fields(staff_clien
 
 def test_a_need_cannot_be_lowered_below_what_is_pledged(staff_client, pledged_need):
     response = staff_client.post(
-        _url(Need, "change", pledged_need.pk), _form(pledged_need, quantity_needed=20)
+        admin_url(Need, "change", pledged_need.pk), _form(pledged_need, quantity_needed=20)
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["quantity_needed"] == [
@@ -120,7 +109,7 @@ def test_a_need_cannot_be_lowered_below_what_is_pledged(staff_client, pledged_ne
 
 def test_saving_a_need_locks_its_row_as_the_pledge_service_does(staff_client, pledged_need):
     with CaptureQueriesContext(connection) as queries:
-        staff_client.post(_url(Need, "change", pledged_need.pk), _form(pledged_need))
+        staff_client.post(admin_url(Need, "change", pledged_need.pk), _form(pledged_need))
     assert any(
         "FOR UPDATE" in q["sql"] and '"needs_need"' in q["sql"].split("FROM")[1]
         for q in queries.captured_queries
