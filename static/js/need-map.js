@@ -51,6 +51,18 @@
   var filters = document.querySelector(".filters-box");
   if (filters && window.matchMedia("(min-width: 64rem)").matches) filters.open = true;
 
+  // Choosing a kota (or kecamatan) reloads the form so the next list offers only what lies inside
+  // it; without JavaScript the same happens on "Apply filters".
+  ["id_kota", "id_kecamatan"].forEach(function (id) {
+    var select = document.getElementById(id);
+    if (!select) return;
+    select.addEventListener("change", function () {
+      var child = id === "id_kota" ? ["id_kecamatan", "id_kelurahan"] : ["id_kelurahan"];
+      child.forEach(function (c) { var el = document.getElementById(c); if (el) el.value = ""; });
+      select.form.submit();
+    });
+  });
+
   window.ksbbNeedMap = function (map) {
     var data = document.getElementById("need-map-data").dataset;
     var labels = JSON.parse(document.getElementById("map-labels").textContent);

@@ -69,6 +69,8 @@ def test_find_filter_and_open_a_need(portal, live_server, page, screenshot):
     expect(page).to_have_url(re.compile(r"category=pangan.*kota=31\.72"))
     expect(page.locator(".results .result")).to_have_count(1)
     expect(page.locator(".results")).to_contain_text("Sembako Kampung Akuarium")
+    # The kota narrows the kecamatan on offer to Jakarta Utara's six.
+    expect(page.get_by_label("Kecamatan").locator("option")).to_have_count(7)
     assert markers(page) == 1
 
     page.locator(".need-pin").first.click()
