@@ -47,7 +47,7 @@ class PledgeCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {field: [e["message"] for e in errs] for field, errs in errors.items()}
             )
-        return {**form.cleaned_data, "need": need}
+        return {"form": form}
 
 
 class PledgeEventSerializer(serializers.ModelSerializer):
@@ -90,21 +90,8 @@ def pledge_create(request):
         raise Throttled(wait=600)
     serializer = PledgeCreateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
     try:
-        pledge = services.pledge_from_donor(
-            data["need"],
-            details=services.DonorDetails(
-                public_name=data["public_name"],
-                kind=data["kind"],
-                email=data["email"],
-                phone=data["phone"],
-                show_name=data["show_name"],
-            ),
-            quantity=data["quantity"],
-            message=data["message"],
-            language=get_language(),
-        )
+        pledge = serializer.validated_data["form"].save(language=get_language())
     except services.PledgeError as e:  # lost a race for the last units since validation
         body = {e.field or "non_field_errors": [e.message]}
         if e.remaining is not None:

@@ -4,7 +4,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from donations.models import Collaborator
+from donations import services
+from donations.models import Collaborator, Pledge
 from needs.models import Need
 
 phone_validator = RegexValidator(
@@ -86,3 +87,20 @@ class PledgeForm(forms.Form):
     @property
     def is_spam(self) -> bool:
         return bool(self.data.get("website"))
+
+    def save(self, *, language: str) -> Pledge:
+        """Pledge through the service; raises services.PledgeError when the need moved on meanwhile."""
+        data = self.cleaned_data
+        return services.pledge_from_donor(
+            self.need,
+            details=services.DonorDetails(
+                public_name=data["public_name"],
+                kind=data["kind"],
+                email=data["email"],
+                phone=data["phone"],
+                show_name=data["show_name"],
+            ),
+            quantity=data["quantity"],
+            message=data["message"],
+            language=language,
+        )

@@ -61,29 +61,19 @@ def pledge_create(request, pk: int):
     if request.method == "POST":
         if not ratelimit.pledge_allowed(request, request.POST.get("email")):
             return _rate_limited(request)
+        if form.is_spam:
+            # Answer as if it worked, so the bot learns nothing; write nothing.
+            return render(request, "donations/pledge_received.html", {"need": need})
         if form.is_valid():
-            if form.is_spam:
-                # Answer as if it worked, so the bot learns nothing; write nothing.
-                return render(request, "donations/pledge_received.html", {"need": need})
             try:
-                pledge = services.pledge_from_donor(
-                    need,
-                    details=services.DonorDetails(
-                        public_name=form.cleaned_data["public_name"],
-                        kind=form.cleaned_data["kind"],
-                        email=form.cleaned_data["email"],
-                        phone=form.cleaned_data["phone"],
-                        show_name=form.cleaned_data["show_name"],
-                    ),
-                    quantity=form.cleaned_data["quantity"],
-                    message=form.cleaned_data["message"],
-                    language=get_language(),
-                )
+                pledge = form.save(language=get_language())
             except services.PledgeError as e:
+                # Another donor got there first: validate again against what remains now.
                 need.refresh_from_db()
                 form = PledgeForm(request.POST, need=need)
-                form.is_valid()
-                form.add_error(e.field if e.field in form.fields else None, e.message)
+                field = e.field if e.field in form.fields else None
+                if form.is_valid() or field not in form.errors:
+                    form.add_error(field, e.message)
             else:
                 messages.success(request, _("Thank you! Your pledge is recorded."))
                 request.session["ksbb_new_pledge"] = pledge.pk
