@@ -1,7 +1,45 @@
-from django.contrib import admin
-from django.contrib.admin.utils import flatten
+"""The staff side of donations: the pledge queue and its actions, deliveries, the dashboard.
 
-from donations.models import Collaborator, Delivery, Opd, OutboundMail, Pledge, PledgeEvent
+Every change goes through donations.services; the admin only collects what staff decide. Rows are
+limited to the staff member's areas by locations.scoping.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, DateField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from donations import services
+from donations.forms import DeliveryForm, ReasonForm, ScheduleForm
+from donations.models import (
+    HOLDING_STATUSES,
+    Collaborator,
+    Delivery,
+    Opd,
+    OutboundMail,
+    Pledge,
+    PledgeEvent,
+    PledgeStatus,
+)
+from locations.admin import admin_link, area_filters
+from locations.models import ContactPerson, Site
+from locations.scoping import AreaScopedAdminMixin, scope
+from needs.models import Category, Need
+
+PLEDGE_AREA = "need__site__kelurahan__code"
+VERIFIED = ContactPerson.Verification.VERIFIED
 
 
 class ReadOnlyMixin:
@@ -54,26 +92,140 @@ class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("opd", "recorded_by")
 
 
+def overdue_cutoff() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(days=settings.KSBB_PLEDGE_OVERDUE_DAYS)
+
+
+def overdue(queryset):
+    """Pledges submitted or confirmed more than KSBB_PLEDGE_OVERDUE_DAYS ago with nothing done since."""
+    return (
+        queryset.filter(status__in=[PledgeStatus.SUBMITTED, PledgeStatus.CONFIRMED])
+        .alias(last_action=Coalesce("confirmed_at", "created_at"))
+        .filter(last_action__lt=overdue_cutoff())
+    )
+
+
+def with_flags(queryset):
+    """Each pledge with `has_overlap` (Need.objects.overlapping, as one EXISTS) and
+    `site_verified` (its site has a verified contact): no query per row."""
+    other_need = Need.objects.filter(
+        site_id=OuterRef("need__site_id"),
+        aid_type_id=OuterRef("need__aid_type_id"),
+        quantity_pledged__gt=0,
+    ).exclude(pk=OuterRef("need_id"))
+    # Periods overlap: the other one ends after this one starts (or never ends), and starts before
+    # this one ends (or this one never ends).
+    # Periods overlap: the other one ends after this one starts (or never ends), and starts before
+    # this one ends (a need without an end runs on for ever).
+    other_need = other_need.filter(
+        Q(period_end__isnull=True) | Q(period_end__gte=OuterRef("need__period_start")),
+        period_start__lte=Coalesce(
+            OuterRef("need__period_end"), Value(datetime.date.max), output_field=DateField()
+        ),
+    )
+    verified = ContactPerson.objects.filter(
+        site_id=OuterRef("need__site_id"), verification_status=VERIFIED
+    )
+    return queryset.annotate(has_overlap=Exists(other_need), site_verified=Exists(verified))
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue"))]
+
+    def queryset(self, request, queryset):
+        return overdue(queryset) if self.value() == "yes" else queryset
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("age")
+    parameter_name = "age"
+    DAYS = {"1": (None, 1), "7": (None, 7), "7+": (7, None), "30+": (30, None)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("1", _("Today")),
+            ("7", _("Past 7 days")),
+            ("7+", _("Older than 7 days")),
+            ("30+", _("Older than 30 days")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.DAYS:
+            return queryset
+        older_than, newer_than = self.DAYS[self.value()]
+        now = timezone.now()
+        if older_than:
+            queryset = queryset.filter(created_at__lt=now - datetime.timedelta(days=older_than))
+        if newer_than:
+            queryset = queryset.filter(created_at__gte=now - datetime.timedelta(days=newer_than))
+        return queryset
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [(str(c.pk), c.name) for c in Category.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(need__aid_type__category_id=self.value())
+        return queryset
+
+
 @admin.register(Pledge)
-class PledgeAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """Pledges are made by donations.services.pledge and moved by its transition functions.
+class PledgeAdmin(AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """The pledge queue. Pledges are made by donations.services.pledge and moved, one by one or in
+    bulk, by the actions below, which call services.transition; a delivery is recorded on its own
+    page (deliver_view). Nothing is edited by hand.
 
     The token is the donor's private link and is never shown, not even to staff.
     """
 
+    area_lookup = PLEDGE_AREA
+    change_form_template = "admin/donations/pledge/change_form.html"
+    change_list_template = "admin/donations/pledge/change_list.html"
     list_display = [
         "id",
         "collaborator",
+        "collaborator_kind",
         "need",
+        "site",
+        "category",
         "quantity",
         "quantity_delivered",
         "status",
+        "scheduled_for",
         "created_at",
+        "flags",
     ]
-    list_filter = ["status"]
-    list_select_related = ["collaborator", "need"]
+    list_filter = [
+        "status",
+        CategoryFilter,
+        *area_filters(PLEDGE_AREA),
+        "collaborator__kind",
+        AgeFilter,
+        OverdueFilter,
+    ]
+    list_select_related = [
+        "collaborator",
+        "need__site__kelurahan",
+        "need__aid_type__category",
+    ]
     # id__exact: a search for a pledge number, which ignores words rather than failing on them.
-    search_fields = ["id__exact", "collaborator__public_name", "collaborator__email", "need__title"]
+    search_fields = [
+        "id__exact",
+        "collaborator__public_name",
+        "collaborator__email",
+        "need__title",
+        "need__site__name",
+        "need__site__kelurahan__name",
+    ]
     fields = [
         ("collaborator", "need"),
         ("quantity", "quantity_delivered", "status"),
@@ -83,22 +235,383 @@ class PledgeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     readonly_fields = flatten(fields)
     inlines = [PledgeEventInline, DeliveryInline]
+    actions = ["confirm_pledges", "schedule_pledges", "reject_pledges"]
+
+    def get_queryset(self, request):
+        return with_flags(super().get_queryset(request))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": self.fields})]
+        if obj is not None:
+            fieldsets += [
+                (_("Donor"), {"fields": ["donor_contact"]}),
+                (_("Need and site"), {"fields": ["need_summary", "site_summary", "overlap"]}),
+                (_("Contact persons at the site"), {"fields": ["site_contacts"]}),
+                (_("Other pledges"), {"fields": ["other_pledges"]}),
+            ]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            *self.readonly_fields,
+            "donor_contact",
+            "need_summary",
+            "site_summary",
+            "overlap",
+            "site_contacts",
+            "other_pledges",
+        ]
+
+    # Columns
+
+    @admin.display(description=_("kind"), ordering="collaborator__kind")
+    def collaborator_kind(self, pledge):
+        return pledge.collaborator.get_kind_display()
+
+    @admin.display(description=_("site"), ordering="need__site__name")
+    def site(self, pledge):
+        return pledge.need.site
+
+    @admin.display(description=_("category"), ordering="need__aid_type__category__order")
+    def category(self, pledge):
+        return pledge.need.aid_type.category
+
+    @admin.display(description=_("attention"))
+    def flags(self, pledge):
+        notes = []
+        if pledge.has_overlap:
+            notes.append(gettext("overlap"))
+        if pledge.is_holding and not pledge.site_verified:
+            notes.append(gettext("no verified contact"))
+        if (
+            pledge.status in (PledgeStatus.SUBMITTED, PledgeStatus.CONFIRMED)
+            and (pledge.confirmed_at or pledge.created_at) < overdue_cutoff()
+        ):
+            notes.append(gettext("overdue"))
+        return ", ".join(notes)
+
+    # The pledge's page
+
+    @admin.display(description=_("e-mail and phone"))
+    def donor_contact(self, pledge):
+        c = pledge.collaborator
+        return format_html(
+            "{} · {} · {}", c.get_kind_display(), c.email, c.phone or gettext("no phone")
+        )
+
+    @admin.display(description=_("need"))
+    def need_summary(self, pledge):
+        need = pledge.need
+        return format_html(
+            '<a href="{}">{}</a>: {} {} {}, {} {}, {} {} ({})',
+            reverse("admin:needs_need_change", args=[need.pk]),
+            need.title,
+            need.quantity_needed,
+            need.aid_type.unit,
+            gettext("needed"),
+            need.quantity_pledged,
+            gettext("pledged"),
+            need.quantity_delivered,
+            gettext("delivered"),
+            need.status_label,
+        )
+
+    @admin.display(description=_("site"))
+    def site_summary(self, pledge):
+        site = pledge.need.site
+        return format_html(
+            "{}, {} ({})",
+            admin_link(site),
+            site.kelurahan.name,
+            site.kelurahan.code,
+        )
+
+    @admin.display(description=_("overlap"))
+    def overlap(self, pledge):
+        others = Need.objects.overlapping(pledge.need)
+        if not others:
+            return gettext("None: no other need at this site for the same aid is pledged.")
+        return format_html(
+            "<strong>{}</strong> {}",
+            gettext("This site already receives similar aid:"),
+            format_html_join(
+                ", ",
+                "{} ({})",
+                ((admin_link(n), n.quantity_pledged) for n in others),
+            ),
+        )
+
+    @admin.display(description=_("contacts"))
+    def site_contacts(self, pledge):
+        contacts = pledge.need.site.contacts.select_related("verified_by")
+        if not contacts:
+            return gettext("No contact person recorded: add one on the site's page.")
+        return format_html_join(
+            "",
+            "<div>{}: {} · {} · {}</div>",
+            (
+                (
+                    admin_link(c),
+                    c.phone,
+                    c.get_verification_status_display(),
+                    c.verified_at
+                    and timezone.localtime(c.verified_at).strftime("%Y-%m-%d %H:%M")
+                    or "",
+                )
+                for c in contacts
+            ),
+        )
+
+    @admin.display(description=_("on the need and at the site"))
+    def other_pledges(self, pledge):
+        others = (
+            Pledge.objects.filter(need__site_id=pledge.need.site_id)
+            .exclude(pk=pledge.pk)
+            .select_related("collaborator", "need")
+        )
+        if not others:
+            return gettext("None.")
+        return format_html_join(
+            "",
+            '<div><a href="{}">#{}</a> {}: {} × {} ({}){}</div>',
+            (
+                (
+                    reverse("admin:donations_pledge_change", args=[o.pk]),
+                    o.pk,
+                    o.collaborator,
+                    o.quantity,
+                    o.need,
+                    o.get_status_display(),
+                    " · " + gettext("same need") if o.need_id == pledge.need_id else "",
+                )
+                for o in others
+            ),
+        )
+
+    # Permissions: triage (the transitions) needs the change permission on pledges, which the
+    # admin's own form never uses (ReadOnlyMixin); recording a delivery needs add_delivery.
+
+    def has_triage_permission(self, request):
+        return request.user.has_perm("donations.change_pledge")
+
+    def has_deliver_permission(self, request):
+        return request.user.has_perm("donations.add_delivery")
+
+    # Actions
+
+    def _transition_all(self, request, queryset, to_status, **kwargs):
+        """Move each selected pledge on its own (one transaction each): a refusal names its pledge
+        and leaves the others to proceed; a summary says which did what."""
+        actor = services.Actor.staff(request.user)
+        done, refused = [], []
+        for pledge in queryset.order_by("pk"):
+            try:
+                services.transition(pledge, to_status, actor=actor, **kwargs)
+            except services.PledgeError as e:
+                refused.append(pledge.pk)
+                self.message_user(request, e.message, messages.ERROR)
+            else:
+                done.append(pledge.pk)
+        label = PledgeStatus(to_status).label
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d pledge is now %(status)s: %(pledges)s.",
+                    "%(count)d pledges are now %(status)s: %(pledges)s.",
+                    len(done),
+                )
+                % {"count": len(done), "status": label, "pledges": _numbers(done)},
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d pledge was refused: %(pledges)s.",
+                    "%(count)d pledges were refused: %(pledges)s.",
+                    len(refused),
+                )
+                % {"count": len(refused), "pledges": _numbers(refused)},
+                messages.WARNING,
+            )
+        if not done and not refused:
+            self.message_user(request, gettext("No pledge was changed."), messages.WARNING)
+        return self._back(request, queryset)
+
+    def _back(self, request, queryset):
+        """After an action started on a pledge's page, go back to that page."""
+        pk = request.POST.get("_from_change")
+        if pk and queryset.filter(pk=pk).exists():
+            return HttpResponseRedirect(reverse("admin:donations_pledge_change", args=[pk]))
+        return None
+
+    def _action_form(self, request, queryset, form, title, action):
+        ctx = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "objects": queryset,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "from_change": request.POST.get("_from_change", ""),
+            "post_url": reverse("admin:donations_pledge_changelist"),
+        }
+        return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
+
+    @admin.action(description=_("Confirm the selected pledges"), permissions=["triage"])
+    def confirm_pledges(self, request, queryset):
+        return self._transition_all(request, queryset, PledgeStatus.CONFIRMED)
+
+    @admin.action(description=_("Schedule the selected pledges…"), permissions=["triage"])
+    def schedule_pledges(self, request, queryset):
+        form = ScheduleForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return self._transition_all(
+                request,
+                queryset,
+                PledgeStatus.SCHEDULED,
+                scheduled_for=form.cleaned_data["scheduled_for"],
+                reason=form.cleaned_data["reason"],
+            )
+        return self._action_form(
+            request, queryset, form, gettext("Schedule the delivery"), "schedule_pledges"
+        )
+
+    @admin.action(description=_("Reject the selected pledges…"), permissions=["triage"])
+    def reject_pledges(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return self._transition_all(
+                request, queryset, PledgeStatus.REJECTED, reason=form.cleaned_data["reason"]
+            )
+        return self._action_form(request, queryset, form, gettext("Reject"), "reject_pledges")
+
+    # Pages of its own: recording a delivery, the dashboard
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/deliver/",
+                view(self.deliver_view),
+                name="donations_pledge_deliver",
+            ),
+            path("dashboard/", view(self.dashboard_view), name="donations_pledge_dashboard"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_triage": self.has_triage_permission(request),
+            "can_deliver": self.has_deliver_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def deliver_view(self, request, object_id):
+        """Record a hand-over of (part of) a scheduled pledge through services.record_delivery."""
+        pledge = self.get_object(request, object_id)  # another area's pledge is a 404
+        if not self.has_deliver_permission(request):
+            raise PermissionDenied
+        form = DeliveryForm(
+            request.POST if request.method == "POST" else None,
+            request.FILES if request.method == "POST" else None,
+            pledge=pledge,
+        )
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.record_delivery(
+                    pledge,
+                    quantity=data["quantity"],
+                    delivered_on=data["delivered_on"],
+                    opd=data["opd"],
+                    evidence=data["evidence"],
+                    note=data["note"],
+                    actor=services.Actor.staff(request.user),
+                )
+            except services.PledgeError as e:
+                form.add_error(e.field, e.message)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Delivery of %(quantity)s recorded for pledge #%(pk)s.")
+                    % {"quantity": data["quantity"], "pk": pledge.pk},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:donations_pledge_change", args=[pledge.pk])
+                )
+        ctx = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Record a delivery"),
+            "opts": self.model._meta,
+            "original": pledge,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/donations/pledge/deliver.html", ctx)
+
+    def dashboard_view(self, request):
+        """What waits for the staff member, in their areas. Four small aggregate queries."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        pledges = self.get_queryset(request)
+        waiting = dict(
+            pledges.filter(status__in=HOLDING_STATUSES)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
+        today = timezone.localdate()
+        monday = today - datetime.timedelta(days=today.weekday())
+        deliveries = scope(
+            Delivery.objects.filter(delivered_on__gte=monday, delivered_on__lte=today),
+            request.user,
+            "pledge__need__site__kelurahan__code",
+        )
+        unverified_sites = (
+            scope(Site.objects.all(), request.user, "kelurahan__code")
+            .filter(needs__pledges__status__in=HOLDING_STATUSES)
+            .exclude(contacts__verification_status=VERIFIED)
+            .annotate(open_pledges=Count("needs__pledges", distinct=True))
+            .select_related("kelurahan")
+            .order_by("kelurahan__code", "name")
+        )
+        ctx = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Staff dashboard"),
+            "opts": self.model._meta,
+            "waiting": [(PledgeStatus(s), waiting.get(s, 0)) for s in HOLDING_STATUSES],
+            "overdue": overdue(pledges).count(),
+            "overdue_days": settings.KSBB_PLEDGE_OVERDUE_DAYS,
+            "deliveries_this_week": deliveries.count(),
+            "unverified_sites": unverified_sites[:50],
+        }
+        return TemplateResponse(request, "admin/donations/pledge/dashboard.html", ctx)
+
+
+def _numbers(pks) -> str:
+    return ", ".join(f"#{pk}" for pk in pks)
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """Recorded by donations.services.record_delivery only."""
+class DeliveryAdmin(AreaScopedAdminMixin, ReadOnlyMixin, SimpleHistoryAdmin):
+    """Recorded by donations.services.record_delivery only (on the pledge's page)."""
 
+    area_lookup = "pledge__need__site__kelurahan__code"
     list_display = ["pledge", "quantity", "delivered_on", "opd", "recorded_by", "created_at"]
-    list_filter = ["opd"]
+    list_filter = ["opd", "delivered_on"]
     list_select_related = ["pledge__need", "opd", "recorded_by"]
     search_fields = ["pledge__need__title", "pledge__collaborator__public_name", "opd__name"]
 
 
 @admin.register(PledgeEvent)
-class PledgeEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PledgeEventAdmin(AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     """The pledges' history, append-only."""
 
+    area_lookup = "pledge__need__site__kelurahan__code"
     list_display = ["at", "pledge", "from_status", "to_status", "quantity", "actor_label", "actor"]
     list_filter = ["to_status", "actor_label"]
     list_select_related = ["pledge__need", "actor"]

@@ -1,11 +1,17 @@
-"""The pledge form: its rules serve the public page and the API alike."""
+"""The pledge form (its rules serve the public page and the API alike), and the staff forms of the admin."""
+
+import warnings
 
 from django import forms
-from django.core.validators import RegexValidator
+from django.conf import settings
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from donations import services
-from donations.models import Collaborator, Pledge
+from donations.models import Collaborator, Opd, Pledge
 from needs.models import Need
 
 phone_validator = RegexValidator(
@@ -104,3 +110,103 @@ class PledgeForm(forms.Form):
             message=data["message"],
             language=language,
         )
+
+
+# Staff forms, used by the admin (donations/admin.py). The services decide; these only collect.
+
+EVIDENCE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def validate_evidence(upload) -> str:
+    """Check that `upload` really is a JPEG, PNG or WebP photo of a sane size, whatever its name
+    says; return the extension of its real format. Pillow reads the header and verifies the file;
+    an image of more than Image.MAX_IMAGE_PIXELS pixels (a decompression bomb) is refused."""
+    if upload.size > settings.KSBB_EVIDENCE_MAX_BYTES:
+        raise forms.ValidationError(
+            _("The photo is too large (%(size)s); the limit is %(max)s.")
+            % {
+                "size": filesizeformat(upload.size),
+                "max": filesizeformat(settings.KSBB_EVIDENCE_MAX_BYTES),
+            }
+        )
+    try:
+        upload.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                real_format = image.format
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise forms.ValidationError(_("The photo has too many pixels.")) from e
+    except Exception as e:  # Pillow raises many kinds of error on a file that is not an image
+        raise forms.ValidationError(_("The file is not an image.")) from e
+    finally:
+        upload.seek(0)
+    if real_format not in EVIDENCE_FORMATS:
+        raise forms.ValidationError(
+            _("Upload a JPEG, PNG or WebP photo (this file is %(format)s).")
+            % {"format": real_format}
+        )
+    return EVIDENCE_FORMATS[real_format]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the pledge's history."),
+    )
+
+
+class ScheduleForm(forms.Form):
+    scheduled_for = forms.DateField(
+        label=_("Delivery date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label=_("Note (optional)"), max_length=1000, required=False)
+
+
+class DeliveryForm(forms.Form):
+    quantity = forms.IntegerField(label=_("Quantity delivered"), min_value=1)
+    delivered_on = forms.DateField(
+        label=_("Delivery date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    opd = forms.ModelChoiceField(
+        label=_("Facilitating OPD"), queryset=Opd.objects.filter(is_active=True)
+    )
+    evidence = forms.FileField(
+        label=_("Evidence photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("A JPEG, PNG or WebP photo of the hand-over."),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, pledge: Pledge, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pledge = pledge
+        outstanding = pledge.quantity_outstanding
+        quantity = self.fields["quantity"]
+        quantity.max_value = max(outstanding, 1)
+        quantity.validators.append(MaxValueValidator(quantity.max_value))
+        quantity.widget.attrs.update(min=1, max=quantity.max_value)
+        quantity.help_text = _("At most %(outstanding)s %(unit)s are outstanding.") % {
+            "outstanding": outstanding,
+            "unit": pledge.need.aid_type.unit,
+        }
+        if not self.is_bound:
+            self.initial.setdefault("quantity", outstanding)
+            self.initial.setdefault("delivered_on", timezone.localdate())
+
+    def clean_evidence(self):
+        upload = self.cleaned_data.get("evidence")
+        if not upload:
+            return None
+        extension = validate_evidence(upload)
+        # The stored name follows the real format, not the uploader's name for it.
+        upload.name = f"evidence.{extension}"
+        return upload

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 from locations.models import Region
 from needs.models import Need
@@ -247,6 +248,8 @@ class Delivery(models.Model):
     evidence = models.ImageField(_("evidence photo"), upload_to=evidence_path, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("delivery")

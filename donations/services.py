@@ -75,6 +75,12 @@ DONOR = Actor("donor")
 SYSTEM = Actor("system")
 
 
+def _attribute(need: Need, actor: Actor, reason: str) -> None:
+    """Say who moved a need's counters and why, for its history row (django-simple-history)."""
+    need._history_user = actor.user
+    need._change_reason = reason[:100]
+
+
 def _record(pledge: Pledge, before: str, actor: Actor, reason: str = "", quantity=None) -> None:
     PledgeEvent.objects.create(
         pledge=pledge,
@@ -114,6 +120,7 @@ def pledge(
         need=need, collaborator=collaborator, quantity=quantity, message=message
     )
     need.quantity_pledged += quantity
+    _attribute(need, actor, _("Pledge #%(pk)s made") % {"pk": created.pk})
     need.save(update_fields=["quantity_pledged", "updated_at"])
     _record(created, "", actor, quantity=quantity)
     return created
@@ -235,12 +242,19 @@ def transition(
         locked.confirmed_at = now
     elif to_status in CLOSING:
         need.quantity_pledged -= locked.quantity_outstanding
+        _attribute(
+            need,
+            actor,
+            _("Pledge #%(pk)s %(status)s") % {"pk": locked.pk, "status": S(to_status).label},
+        )
         need.save(update_fields=["quantity_pledged", "updated_at"])
         locked.closed_at = now
     locked.status = to_status
     locked.status_reason = reason
     locked.save()
     _record(locked, before, actor, reason)
+    if to_status == S.SCHEDULED:
+        mail.queue(locked.collaborator.email, "pledge_scheduled", {"pledge": locked}, pledge=locked)
     return locked
 
 
@@ -289,8 +303,15 @@ def record_delivery(
         locked.delivered_at = timezone.now()
     locked.save()
     need.quantity_delivered += quantity
+    _attribute(need, actor, _("Delivery for pledge #%(pk)s") % {"pk": locked.pk})
     need.save(update_fields=["quantity_delivered", "updated_at"])
     _record(locked, before, actor, note, quantity=quantity)
+    mail.queue(
+        locked.collaborator.email,
+        "pledge_delivered",
+        {"pledge": locked, "delivery": delivery},
+        pledge=locked,
+    )
     return delivery
 
 

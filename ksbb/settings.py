@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "simple_history",
     "locations",
     "needs",
     "donations",
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records the signed-in user on every history row written during an admin request.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "ksbb.urls"
@@ -213,3 +216,8 @@ KSBB_RW_POINTS = env.str("KSBB_RW_POINTS", default="")
 # How far (metres) a site may lie outside its kelurahan's boundary: the official polygons are simplified,
 # so an RW point on the edge can fall a little outside its own kelurahan.
 KSBB_SITE_BOUNDARY_TOLERANCE_M = env.int("KSBB_SITE_BOUNDARY_TOLERANCE_M", default=300)
+
+# Staff triage: a pledge submitted or confirmed this many days ago with nothing done since is overdue.
+KSBB_PLEDGE_OVERDUE_DAYS = env.int("KSBB_PLEDGE_OVERDUE_DAYS", default=3)
+# The largest evidence photo staff may upload with a delivery (bytes).
+KSBB_EVIDENCE_MAX_BYTES = env.int("KSBB_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)

@@ -1,26 +1,75 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
+from locations import services
 from locations.models import ContactPerson, Region, Site, StaffArea
+from locations.scoping import AreaScopedAdminMixin
 
 # Changed only through locations.services.verify_contact, never by editing the form.
 VERIFICATION_FIELDS = ("verification_status", "verified_at", "verified_by", "replaced_by")
+Verification = ContactPerson.Verification
 
 
-class KotaFilter(admin.SimpleListFilter):
-    """Sites by kota: Kemendagri codes nest, so a kota's kelurahan share its code as a prefix."""
+def admin_link(obj) -> str:
+    """A link to `obj`'s admin page, labelled with the object."""
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj)
 
-    title = _("kota")
-    parameter_name = "kota"
 
-    def lookups(self, request, model_admin):
-        return [(kota.code, kota.display_name) for kota in Region.objects.kota()]
+def area_filters(code_lookup: str) -> list[type[admin.SimpleListFilter]]:
+    """Kota › kecamatan › kelurahan filters for rows whose kelurahan code is at `code_lookup`.
+    Kemendagri codes nest, so each level filters by code prefix. A level lists its choices once
+    the level above is chosen (one query per level shown); the admin ignores a filter that lists
+    nothing, so a level chosen alone lists its siblings."""
 
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(kelurahan__code__startswith=self.value() + ".")
-        return queryset
+    class _Level(admin.SimpleListFilter):
+        parent_parameter = ""
+
+        def lookups(self, request, model_admin):
+            parent = None
+            if self.parent_parameter:
+                # The level above as chosen, or as implied by this level's own choice.
+                chosen = request.GET.get(self.parameter_name, "")
+                parent = request.GET.get(self.parent_parameter) or chosen.rpartition(".")[0]
+                if not parent:
+                    return []
+            regions = Region.objects.filter(level=self.parameter_name)
+            if parent:
+                regions = regions.filter(parent__code=parent)
+            return [(r.code, r.display_name) for r in regions.only("code", "name")]
+
+        def queryset(self, request, queryset):
+            if self.value():
+                return queryset.filter(
+                    Q(**{code_lookup: self.value()})
+                    | Q(**{f"{code_lookup}__startswith": self.value() + "."})
+                )
+            return queryset
+
+    class KotaFilter(_Level):
+        title = _("kota")
+        parameter_name = "kota"
+
+    class KecamatanFilter(_Level):
+        title = _("kecamatan")
+        parameter_name = "kecamatan"
+        parent_parameter = "kota"
+
+    class KelurahanFilter(_Level):
+        title = _("kelurahan")
+        parameter_name = "kelurahan"
+        parent_parameter = "kecamatan"
+
+    return [KotaFilter, KecamatanFilter, KelurahanFilter]
 
 
 @admin.register(Region)
@@ -38,6 +87,7 @@ class RegionAdmin(LeafletGeoAdmin):
 
 class ContactInline(admin.TabularInline):
     model = ContactPerson
+    fk_name = "site"
     fields = ["name", "role", "phone", "note", *VERIFICATION_FIELDS]
     readonly_fields = VERIFICATION_FIELDS
     extra = 1
@@ -47,9 +97,12 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(LeafletGeoAdmin):
-    list_display = ["kind", "name", "kelurahan", "location_is_approximate"]
-    list_filter = ["kind", "location_is_approximate", KotaFilter]
+class SiteAdmin(AreaScopedAdminMixin, LeafletGeoAdmin):
+    area_lookup = "kelurahan__code"
+    # A staff member adds sites only in their own kelurahan.
+    scoped_foreign_keys = {"kelurahan": "code"}
+    list_display = ["kind", "name", "kelurahan", "verified_contacts", "location_is_approximate"]
+    list_filter = ["kind", "location_is_approximate", *area_filters("kelurahan__code")]
     search_fields = ["name", "kelurahan__name"]
     # Site.kelurahan's limit_choices_to keeps the autocomplete to kelurahan.
     autocomplete_fields = ["kelurahan"]
@@ -60,15 +113,135 @@ class SiteAdmin(LeafletGeoAdmin):
         # admins (needs) print it for every row.
         return super().get_queryset(request).select_related("kelurahan")
 
+    def get_changelist_instance(self, request):
+        # Counted in the changelist's one query, not per row.
+        changelist = super().get_changelist_instance(request)
+        changelist.queryset = changelist.queryset.annotate(
+            n_verified=Count(
+                "contacts", filter=Q(contacts__verification_status=Verification.VERIFIED)
+            )
+        )
+        return changelist
+
+    @admin.display(description=_("verified contacts"))
+    def verified_contacts(self, site):
+        return getattr(site, "n_verified", None)
+
+
+class VerificationNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you found when you called, e.g. who answered."),
+    )
+
+
+class ReplacementForm(VerificationNoteForm):
+    replaced_by = forms.ModelChoiceField(
+        label=_("Replaced by"),
+        queryset=ContactPerson.objects.none(),
+        help_text=_("Another contact person at the same site; add them on the site's page first."),
+    )
+
+    def __init__(self, *args, contact: ContactPerson, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["replaced_by"].queryset = ContactPerson.objects.filter(
+            site_id=contact.site_id
+        ).exclude(pk=contact.pk)
+
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(admin.ModelAdmin):
-    list_display = ["name", "site", "role", "verification_status"]
-    list_filter = ["verification_status", "role"]
-    list_select_related = ["site__kelurahan"]
+class ContactPersonAdmin(AreaScopedAdminMixin, SimpleHistoryAdmin):
+    """Contact persons and their verification. The verification is recorded only by the actions
+    below (locations.services.verify_contact: who, when, a note), never by editing the form."""
+
+    area_lookup = "site__kelurahan__code"
+    scoped_foreign_keys = {"site": "kelurahan__code"}
+    list_display = [
+        "name",
+        "site",
+        "role",
+        "phone",
+        "verification_status",
+        "verified_at",
+        "verified_by",
+    ]
+    list_filter = ["verification_status", "role", *area_filters("site__kelurahan__code")]
+    list_select_related = ["site__kelurahan", "verified_by"]
     search_fields = ["name", "site__name"]
     autocomplete_fields = ["site"]
     readonly_fields = VERIFICATION_FIELDS
+    actions = ["mark_verified", "mark_unreachable", "mark_replaced"]
+
+    def _verify_all(self, request, queryset, status, **kwargs):
+        done = []
+        for contact in queryset.order_by("pk"):
+            try:
+                services.verify_contact(contact, status, by=request.user, **kwargs)
+            except services.ContactError as e:
+                self.message_user(request, f"{contact}: {e}", messages.ERROR)
+            else:
+                done.append(str(contact))
+        if done:
+            self.message_user(
+                request,
+                gettext("%(status)s: %(contacts)s.")
+                % {"status": Verification(status).label, "contacts": ", ".join(done)},
+                messages.SUCCESS,
+            )
+
+    def _form_page(self, request, queryset, form, title, action):
+        ctx = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "objects": queryset,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "post_url": reverse("admin:locations_contactperson_changelist"),
+        }
+        return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
+
+    def _note_action(self, request, queryset, status, title, action):
+        form = VerificationNoteForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return self._verify_all(request, queryset, status, note=form.cleaned_data["note"])
+        return self._form_page(request, queryset, form, title, action)
+
+    @admin.action(description=_("Mark as verified…"), permissions=["change"])
+    def mark_verified(self, request, queryset):
+        return self._note_action(
+            request, queryset, Verification.VERIFIED, gettext("Verified"), "mark_verified"
+        )
+
+    @admin.action(description=_("Mark as unreachable…"), permissions=["change"])
+    def mark_unreachable(self, request, queryset):
+        return self._note_action(
+            request, queryset, Verification.UNREACHABLE, gettext("Unreachable"), "mark_unreachable"
+        )
+
+    @admin.action(description=_("Mark as replaced by…"), permissions=["change"])
+    def mark_replaced(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, gettext("Choose one contact person to replace."), messages.WARNING
+            )
+            return None
+        contact = queryset.get()
+        form = ReplacementForm(request.POST if "apply" in request.POST else None, contact=contact)
+        if form.is_bound and form.is_valid():
+            return self._verify_all(
+                request,
+                queryset,
+                Verification.REPLACED,
+                note=form.cleaned_data["note"],
+                replaced_by=form.cleaned_data["replaced_by"],
+            )
+        return self._form_page(
+            request, queryset, form, gettext("Replaced by another contact"), "mark_replaced"
+        )
 
 
 @admin.register(StaffArea)

@@ -39,6 +39,9 @@ def verify_contact(
     contact.replaced_by = replaced_by if status == Verification.REPLACED else None
     if note:
         contact.note = note
+    # For the contact's history row (django-simple-history): who called, and what they noted.
+    contact._history_user = by
+    contact._change_reason = note[:100]
     contact.save(
         update_fields=["verification_status", "verified_at", "verified_by", "replaced_by", "note"]
     )

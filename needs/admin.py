@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from locations.scoping import AreaScopedAdminMixin
 from needs.models import AidType, Category, Need, NeedStatus
 
 
@@ -36,7 +38,13 @@ class NeedStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Need)
-class NeedAdmin(admin.ModelAdmin):
+class NeedAdmin(AreaScopedAdminMixin, SimpleHistoryAdmin):
+    """Needs, limited to the staff member's areas; their history (quantities above all) is on
+    each need's History page."""
+
+    area_lookup = "site__kelurahan__code"
+    # A need is added only at a site in the staff member's areas.
+    scoped_foreign_keys = {"site": "kelurahan__code"}
     list_display = [
         "title",
         "site",

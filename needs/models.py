@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from locations.models import Site
 
@@ -165,6 +166,9 @@ class Need(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = NeedQuerySet.as_manager()
+    # Every change of a need, its quantities above all (before → after, who, why), append-only. The
+    # status is derived from the counters, so the history leaves it out.
+    history = HistoricalRecords(excluded_fields=["status"])
 
     class Meta:
         verbose_name = _("need")

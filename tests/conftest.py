@@ -72,3 +72,27 @@ def staff_client(client, province_staff):
     """The provincial bureau, logged in to the admin."""
     client.force_login(province_staff)
     return client
+
+
+def _area_officer(username: str, code: str):
+    from django.contrib.auth.models import Group
+
+    from locations.models import Region, StaffArea
+    from locations.scoping import AREA_OFFICER_GROUP
+
+    user = factories.UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=AREA_OFFICER_GROUP))
+    StaffArea.objects.create(user=user, region=Region.objects.get(code=code))
+    return user
+
+
+@pytest.fixture
+def kelurahan_officer(jakarta):
+    """The Area officer of Kelurahan Gambir (31.71.01.1001): works only on what lies there."""
+    return _area_officer("petugas.gambir", "31.71.01.1001")
+
+
+@pytest.fixture
+def other_area_officer(jakarta):
+    """An Area officer of a kelurahan in Jakarta Utara (31.72.01.1001): none of Gambir is theirs."""
+    return _area_officer("petugas.utara", "31.72.01.1001")

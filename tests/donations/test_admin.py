@@ -15,9 +15,10 @@ from tests.helpers import admin_url, schedule
 MODELS = [Collaborator, Opd, Pledge, Delivery, PledgeEvent]
 SERVICE_WRITTEN = [Pledge, Delivery, PledgeEvent]
 
-# Session, user, the filtered count, the unfiltered count, and one page of pledges joined to their
-# collaborator and need.
-PLEDGE_CHANGELIST_QUERIES = 5
+# Session, user, the category filter's categories, the kota filter's kota, the filtered count, the
+# unfiltered count, and one page of pledges joined to their collaborator, need, site, kelurahan, aid
+# type and category, with the overlap and verified-contact flags as EXISTS subqueries.
+PLEDGE_CHANGELIST_QUERIES = 7
 
 
 @pytest.fixture
