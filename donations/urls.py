@@ -8,4 +8,10 @@ urlpatterns = [
     path("kebutuhan/<int:pk>/dukung/", views.pledge_create, name="pledge_create"),
     path(f"komitmen/{TOKEN}/", views.pledge_status, name="pledge_status"),
     path(f"komitmen/{TOKEN}/batal/", views.pledge_cancel, name="pledge_cancel"),
+    path("transparansi/", views.transparency, name="transparency"),
+    path(
+        "transparansi/data/<slug:dataset>.<str:fmt>",
+        views.open_data,
+        name="open_data",
+    ),
 ]

@@ -1,0 +1,145 @@
+"""`make bench`: the transparency page with 1,000,000 pledges, cold and warm, next to its bare aggregates.
+
+Seeds a database of its own (ksbb_bench): 50,000 needs, 20,000 collaborators, 1,000,000 pledges in
+every status and a delivery for each delivered pledge, inserted by PostgreSQL itself
+(generate_series). Then times the page with an empty cache (cold: aggregates plus rendering), with
+the figures cached (warm: the data-version query and the collaborator page), and the aggregates
+alone (donations.transparency.compute), the baseline both are read against.
+"""
+
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ksbb.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ["KSBB_TILE_URL"] = ""
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
+
+from donations import transparency  # noqa: E402
+from donations.models import Pledge  # noqa: E402
+from locations.registry import load_regions  # noqa: E402
+
+PLEDGES = int(os.environ.get("KSBB_BENCH_PLEDGES", 1_000_000))
+NEEDS = 50_000
+COLLABORATORS = 20_000
+RUNS = int(os.environ.get("KSBB_BENCH_RUNS", 5))
+
+SEED_SQL = """
+INSERT INTO locations_site (kind, name, kelurahan_id, point, location_is_approximate, address,
+                            created_at, updated_at)
+SELECT 'rw', 'RW ' || i, k.id, ST_SetSRID(ST_MakePoint(106.7 + random() * 0.28, -6.37 + random() * 0.27), 4326),
+       true, '', now(), now()
+  FROM generate_series(1, 5000) AS i
+  JOIN LATERAL (SELECT id FROM locations_region WHERE level = 'kelurahan'
+                 ORDER BY id OFFSET (i % 267) LIMIT 1) AS k ON true;
+
+INSERT INTO needs_need (site_id, aid_type_id, title, description, quantity_needed, quantity_pledged,
+                        quantity_delivered, beneficiaries, beneficiary_kind, criteria, period_start,
+                        published, is_closed, created_at, updated_at)
+SELECT (SELECT min(id) FROM locations_site) + (i % 5000),
+       (SELECT min(id) FROM needs_aidtype) + (i % 14),
+       'Kebutuhan ' || i, '', 1000000, 0, 0, 10 + i % 90, 'household', '', DATE '2020-10-01',
+       true, false, now(), now()
+  FROM generate_series(1, {needs}) AS i;
+
+INSERT INTO donations_collaborator (public_name, kind, email, phone, is_anonymous, created_at)
+SELECT 'Kolaborator ' || i, (ARRAY['individual','company','humanitarian','fintech','community',
+       'state_owned','other'])[1 + i % 7], 'c' || i || '@bench.test', '', i % 10 = 0, now()
+  FROM generate_series(1, {collaborators}) AS i;
+
+INSERT INTO donations_pledge (quantity, quantity_delivered, message, status, token, scheduled_for,
+                              status_reason, language, created_at, confirmed_at, scheduled_at,
+                              delivered_at, closed_at, collaborator_id, need_id)
+SELECT q, CASE WHEN s = 'delivered' THEN q ELSE 0 END, '', s, md5(i::text),
+       CASE WHEN s = 'scheduled' THEN DATE '2020-11-01' END, '', 'id',
+       now() - (i % 400) * interval '1 day', NULL, NULL,
+       CASE WHEN s = 'delivered' THEN now() END,
+       CASE WHEN s IN ('cancelled', 'rejected', 'expired') THEN now() END,
+       (SELECT min(id) FROM donations_collaborator) + (i::bigint * 7919) % {collaborators},
+       (SELECT min(id) FROM needs_need) + (i::bigint * 104729) % {needs}
+  FROM (SELECT i, 1 + i % 20 AS q,
+               (ARRAY['submitted','confirmed','scheduled','delivered','delivered','delivered',
+                      'cancelled','rejected','expired'])[1 + i % 9] AS s
+          FROM generate_series(1, {pledges}) AS i) AS p;
+
+INSERT INTO donations_opd (name, kind, is_active) VALUES ('Satpol PP (bench)', 'satpol_pp', true);
+
+INSERT INTO donations_delivery (pledge_id, quantity, delivered_on, opd_id, note, evidence, created_at)
+SELECT id, quantity, DATE '2020-10-01' + (id % 90)::int, (SELECT id FROM donations_opd LIMIT 1), '', '', now()
+  FROM donations_pledge WHERE status = 'delivered';
+
+UPDATE needs_need AS n SET quantity_pledged = t.pledged, quantity_delivered = t.delivered
+  FROM (SELECT need_id, sum(quantity) AS pledged, sum(quantity_delivered) AS delivered
+          FROM donations_pledge WHERE status IN ('submitted','confirmed','scheduled','delivered')
+         GROUP BY need_id) AS t
+ WHERE t.need_id = n.id;
+
+INSERT INTO donations_pledgeevent (pledge_id, from_status, to_status, actor_label, reason, at)
+SELECT id, '', status, 'system', '', created_at FROM donations_pledge;
+
+ANALYZE;
+"""
+
+
+def timed(fn, runs: int = RUNS) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
+    settings.ALLOWED_HOSTS = ["*"]
+    setup_test_environment()
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        t0 = time.perf_counter()
+        load_regions()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                SEED_SQL.format(needs=NEEDS, collaborators=COLLABORATORS, pledges=PLEDGES)
+            )
+        print(f"Seeded {Pledge.objects.count():,} pledges in {time.perf_counter() - t0:.1f} s")
+        client = Client()
+
+        def page():
+            response = client.get("/transparansi/")
+            assert response.status_code == 200, response.status_code
+
+        def cold():
+            cache.clear()
+            page()
+
+        t_aggregates = timed(lambda: transparency.compute(None))
+        t_cold = timed(cold)
+        page()
+        t_warm = timed(page, runs=RUNS * 4)
+        print(f"Transparency page, {PLEDGES:,} pledges (median of {RUNS} runs):")
+        print(f"  bare aggregates (compute)   {t_aggregates * 1000:9.1f} ms")
+        print(
+            f"  page, cold cache            {t_cold * 1000:9.1f} ms   ({t_cold / t_aggregates:.2f}× the aggregates)"
+        )
+        print(
+            f"  page, warm cache            {t_warm * 1000:9.1f} ms   ({t_warm / t_aggregates:.3f}× the aggregates)"
+        )
+        return 0
+    finally:
+        teardown_databases(old, verbosity=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,524 @@
+"""Open data: needs, sites, pledges, deliveries, collaborators and the totals, as CSV, JSON and
+GeoJSON, with stable column names documented in docs/open-data.md.
+
+No personal data leaves through here: no e-mail, phone, contact person, pledge token, delivery note
+or evidence; an anonymous collaborator is "Anonim" with no collaborator id (see `_public`).
+"""
+
+import csv
+import datetime
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, F, QuerySet, Sum
+from django.http import HttpResponse, StreamingHttpResponse
+
+from donations import transparency
+from locations.models import Site
+
+ANONYMOUS_NAME = "Anonim"
+LICENCE = "ODbL-1.0"
+LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
+# A cell a spreadsheet would read as a formula (or that hides one behind a tab or a carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: a text cell that begins with = + - @ (or a tab or
+    CR) gets a leading single quote. Numbers stay numbers. Every CSV here goes through this."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return value
+
+
+def collaborator_id(pk: int) -> str:
+    """A stable opaque id for a named collaborator (an HMAC of its key, so it reveals neither the
+    key nor the number of collaborators). Anonymous collaborators get none."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"collaborator:{pk}".encode(), hashlib.sha256)
+    return "c" + digest.hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    hxl: str
+    source: str | None = None  # the queryset's value name, when it differs from `name`
+
+
+@dataclass(frozen=True)
+class Dataset:
+    columns: list[Column]
+    rows: Callable[[datetime.date | None], Iterable[dict]]
+    geo: Callable[[], QuerySet] | None = None  # for GeoJSON: a values() queryset with id and point
+
+
+REGION_COLUMNS = [
+    Column("kelurahan_code", "#adm4+code"),
+    Column("kelurahan_name", "#adm4+name"),
+    Column("kecamatan_code", "#adm3+code"),
+    Column("kecamatan_name", "#adm3+name"),
+    Column("kota_code", "#adm2+code"),
+    Column("kota_name", "#adm2+name"),
+]
+
+
+def _regions(prefix: str) -> dict[str, F]:
+    kel = f"{prefix}kelurahan"
+    return {
+        "kelurahan_code": F(f"{kel}__code"),
+        "kelurahan_name": F(f"{kel}__name"),
+        "kecamatan_code": F(f"{kel}__parent__code"),
+        "kecamatan_name": F(f"{kel}__parent__name"),
+        "kota_code": F(f"{kel}__parent__parent__code"),
+        "kota_name": F(f"{kel}__parent__parent__name"),
+    }
+
+
+# needs -----------------------------------------------------------------------------------------
+
+NEED_COLUMNS = [
+    Column("need_id", "#activity+id"),
+    Column("title", "#activity+name"),
+    Column("category", "#sector+code"),
+    Column("category_name", "#sector+name"),
+    Column("aid_type", "#item+name"),
+    Column("unit", "#item+unit"),
+    Column("status", "#status"),
+    Column("site_id", "#loc+id"),
+    Column("site_kind", "#loc+type"),
+    Column("site_name", "#loc+name"),
+    *REGION_COLUMNS,
+    Column("lat", "#geo+lat"),
+    Column("lon", "#geo+lon"),
+    Column("location_is_approximate", "#geo+approximate"),
+    Column("quantity_needed", "#targeted+quantity"),
+    Column("quantity_pledged", "#capacity+quantity+pledged"),
+    Column("quantity_delivered", "#reached+quantity"),
+    Column("beneficiaries", "#affected+num"),
+    Column("beneficiary_kind", "#affected+type"),
+    Column("period_start", "#date+start"),
+    Column("period_end", "#date+end"),
+    Column("created_at", "#date+created"),
+]
+
+
+def _needs(as_of=None) -> QuerySet:
+    return (
+        transparency.needs_as_of(as_of)
+        .order_by("pk")
+        .values(
+            "title",
+            "status",
+            "quantity_needed",
+            "quantity_pledged",
+            "beneficiaries",
+            "beneficiary_kind",
+            "period_start",
+            "period_end",
+            "created_at",
+            "site_id",
+            need_id=F("pk"),
+            category=F("aid_type__category__slug"),
+            category_name=F("aid_type__category__name"),
+            aid_type_name=F("aid_type__name"),
+            unit=F("aid_type__unit"),
+            site_kind=F("site__kind"),
+            site_name=F("site__name"),
+            location_is_approximate=F("site__location_is_approximate"),
+            quantity_delivered_then=F("delivered_then"),
+            point=F("site__point"),
+            **_regions("site__"),
+        )
+    )
+
+
+def _need_rows(as_of=None) -> Iterator[dict]:
+    for row in _needs(as_of).iterator(chunk_size=2000):
+        point = row.pop("point")
+        row["aid_type"] = row.pop("aid_type_name")
+        row["quantity_delivered"] = row.pop("quantity_delivered_then")
+        row["lat"], row["lon"] = round(point.y, 6), round(point.x, 6)
+        yield row
+
+
+NEED_GEO_PROPERTIES = [
+    "title",
+    "category",
+    "status",
+    "quantity_needed",
+    "quantity_pledged",
+    "quantity_delivered",
+    "beneficiaries",
+    "site_id",
+    "kelurahan_code",
+]
+SITE_GEO_PROPERTIES = ["site_kind", "site_name", "kelurahan_code", "needs_count"]
+
+
+def _needs_geo() -> QuerySet:
+    return transparency.needs_as_of().values(
+        "title",
+        "status",
+        "quantity_needed",
+        "quantity_pledged",
+        "beneficiaries",
+        "site_id",
+        "quantity_delivered",
+        "id",
+        category=F("aid_type__category__slug"),
+        point=F("site__point"),
+        kelurahan_code=F("site__kelurahan__code"),
+    )
+
+
+# sites -----------------------------------------------------------------------------------------
+
+SITE_COLUMNS = [
+    Column("site_id", "#loc+id"),
+    Column("site_kind", "#loc+type"),
+    Column("site_name", "#loc+name"),
+    *REGION_COLUMNS,
+    Column("lat", "#geo+lat"),
+    Column("lon", "#geo+lon"),
+    Column("location_is_approximate", "#geo+approximate"),
+    Column("needs_count", "#activity+num"),
+]
+
+
+def _sites() -> QuerySet:
+    return (
+        Site.objects.filter(needs__published=True)
+        .annotate(needs_count=Count("needs"))
+        .order_by("pk")
+        .values(
+            "needs_count",
+            "location_is_approximate",
+            site_id=F("pk"),
+            site_kind=F("kind"),
+            site_name=F("name"),
+            site_point=F("point"),
+            **_regions(""),
+        )
+    )
+
+
+def _site_rows(as_of=None) -> Iterator[dict]:
+    for row in _sites().iterator(chunk_size=2000):
+        point = row.pop("site_point")
+        row["lat"], row["lon"] = round(point.y, 6), round(point.x, 6)
+        yield row
+
+
+def _sites_geo() -> QuerySet:
+    return (
+        Site.objects.filter(needs__published=True)
+        .annotate(needs_count=Count("needs"))
+        .values(
+            "needs_count",
+            "id",
+            "point",
+            site_kind=F("kind"),
+            site_name=F("name"),
+            kelurahan_code=F("kelurahan__code"),
+        )
+    )
+
+
+# pledges, deliveries, collaborators ------------------------------------------------------------
+
+COLLABORATOR_COLUMNS = [
+    Column("collaborator_id", "#org+id"),
+    Column("collaborator_name", "#org+name"),
+    Column("collaborator_kind", "#org+type"),
+]
+
+PLEDGE_COLUMNS = [
+    Column("pledge_id", "#activity+pledge+id"),
+    Column("need_id", "#activity+id"),
+    Column("category", "#sector+code"),
+    *COLLABORATOR_COLUMNS,
+    Column("quantity", "#capacity+quantity"),
+    Column("quantity_delivered", "#reached+quantity"),
+    Column("status", "#status"),
+    Column("counts_for_collaborators", "#indicator+counted"),
+    Column("kecamatan_code", "#adm3+code"),
+    Column("kota_code", "#adm2+code"),
+    Column("created_at", "#date+created"),
+]
+
+
+def _public(row: dict) -> dict:
+    """Replace the collaborator's key with what the public may see: an opaque id and the public
+    name, or "Anonim" and nothing that links the rows of one anonymous collaborator."""
+    pk = row.pop("collaborator_pk")
+    anonymous = row.pop("collaborator_anonymous")
+    name = row.pop("collaborator_public_name")
+    row["collaborator_id"] = "" if anonymous else collaborator_id(pk)
+    row["collaborator_name"] = ANONYMOUS_NAME if anonymous else name
+    return row
+
+
+_COLLABORATOR_VALUES = {
+    "collaborator_pk": F("collaborator_id"),
+    "collaborator_anonymous": F("collaborator__is_anonymous"),
+    "collaborator_public_name": F("collaborator__public_name"),
+    "collaborator_kind": F("collaborator__kind"),
+}
+
+
+def _pledge_rows(as_of=None) -> Iterator[dict]:
+    pledges = transparency.pledges_as_of(as_of)
+    for row in (
+        pledges.order_by("pk")
+        .values(
+            "quantity",
+            "created_at",
+            "need_id",
+            "status_then",
+            "delivered_then",
+            pledge_id=F("pk"),
+            category=F("need__aid_type__category__slug"),
+            kecamatan_code=F("need__site__kelurahan__parent__code"),
+            kota_code=F("need__site__kelurahan__parent__parent__code"),
+            **_COLLABORATOR_VALUES,
+        )
+        .iterator(chunk_size=2000)
+    ):
+        row["status"] = row.pop("status_then")
+        row["quantity_delivered"] = row.pop("delivered_then")
+        row["counts_for_collaborators"] = (
+            row["status"] in transparency.COUNTING_STATUSES or row["quantity_delivered"] > 0
+        )
+        yield _public(row)
+
+
+DELIVERY_COLUMNS = [
+    Column("delivery_id", "#activity+delivery+id"),
+    Column("pledge_id", "#activity+pledge+id"),
+    Column("need_id", "#activity+id"),
+    Column("category", "#sector+code"),
+    *COLLABORATOR_COLUMNS,
+    Column("quantity", "#reached+quantity"),
+    Column("delivered_on", "#date+delivered"),
+    Column("opd", "#org+facilitator+name"),
+    Column("site_id", "#loc+id"),
+    Column("kecamatan_code", "#adm3+code"),
+    Column("kota_code", "#adm2+code"),
+]
+
+
+def _delivery_rows(as_of=None) -> Iterator[dict]:
+    for row in (
+        transparency.deliveries_as_of(as_of)
+        .order_by("pk")
+        .values(
+            "quantity",
+            "delivered_on",
+            delivery_id=F("pk"),
+            need_id=F("pledge__need_id"),
+            category=F("pledge__need__aid_type__category__slug"),
+            opd_name=F("opd__name"),
+            site_id=F("pledge__need__site_id"),
+            kecamatan_code=F("pledge__need__site__kelurahan__parent__code"),
+            kota_code=F("pledge__need__site__kelurahan__parent__parent__code"),
+            collaborator_pk=F("pledge__collaborator_id"),
+            collaborator_anonymous=F("pledge__collaborator__is_anonymous"),
+            collaborator_public_name=F("pledge__collaborator__public_name"),
+            collaborator_kind=F("pledge__collaborator__kind"),
+            pledge_ref=F("pledge_id"),
+        )
+        .iterator(chunk_size=2000)
+    ):
+        row["opd"] = row.pop("opd_name")
+        row["pledge_id"] = row.pop("pledge_ref")
+        yield _public(row)
+
+
+COLLABORATOR_LIST_COLUMNS = [
+    Column("collaborator_ref", "#org+ref"),
+    *COLLABORATOR_COLUMNS,
+    Column("category", "#sector+code"),
+    Column("kecamatan_code", "#adm3+code"),
+    Column("kota_code", "#adm2+code"),
+    Column("pledges", "#activity+num"),
+    Column("quantity_pledged", "#capacity+quantity"),
+    Column("quantity_delivered", "#reached+quantity"),
+]
+
+
+def _collaborator_rows(as_of=None) -> Iterator[dict]:
+    """One row per collaborator, category and kecamatan with counting pledges. `collaborator_ref` ties the
+    rows of one collaborator together within this file only (for anonymous ones it is a number
+    that changes between downloads), so distinct collaborators can be counted."""
+    rows = (
+        transparency.counting(transparency.pledges_as_of(as_of))
+        .values(
+            category=F("need__aid_type__category__slug"),
+            kecamatan_code=F("need__site__kelurahan__parent__code"),
+            kota_code=F("need__site__kelurahan__parent__parent__code"),
+            **_COLLABORATOR_VALUES,
+        )
+        .annotate(
+            pledges=Count("pk"),
+            quantity_pledged=Sum("quantity"),
+            quantity_delivered=Sum("delivered_then"),
+        )
+        .order_by("collaborator_anonymous", "collaborator_pk", "category", "kecamatan_code")
+    )
+    refs: dict[int, str] = {}
+    for row in rows.iterator(chunk_size=2000):
+        pk, anonymous = row["collaborator_pk"], row["collaborator_anonymous"]
+        if pk not in refs:
+            refs[pk] = f"anon-{len(refs) + 1}" if anonymous else collaborator_id(pk)
+        row["collaborator_ref"] = refs[pk]
+        yield _public(row)
+
+
+# totals ----------------------------------------------------------------------------------------
+
+TOTAL_COLUMNS = [
+    Column("figure", "#indicator+name"),
+    Column("category", "#sector+code"),
+    Column("status", "#status"),
+    Column("collaborator_kind", "#org+type"),
+    Column("region_level", "#adm+level"),
+    Column("region_code", "#adm+code"),
+    Column("value", "#indicator+value+num"),
+    Column("as_of", "#date+as_of"),
+    Column("computed_at", "#date+computed"),
+]
+_HEADLINE = [
+    "collaborators",
+    "pledges",
+    "deliveries",
+    "needs",
+    "beneficiaries",
+    "needs_delivered",
+    "beneficiaries_reached",
+]
+_PER_CATEGORY = [
+    "collaborators",
+    "pledges",
+    "quantity_pledged",
+    "quantity_delivered",
+    "deliveries",
+    "needs",
+    "quantity_needed",
+    "beneficiaries_reached",
+]
+_PER_REGION = [
+    "needs",
+    "beneficiaries",
+    "beneficiaries_reached",
+    "collaborators",
+    "pledges",
+    "deliveries",
+]
+
+
+def _total_rows(as_of=None) -> Iterator[dict]:
+    """The page's figures, one per row (long format), so they can be compared with a recomputation."""
+    f = transparency.figures(as_of)
+    stamp = {"as_of": f["as_of"] or "", "computed_at": f["computed_at"]}
+
+    def row(figure, value, **keys):
+        return {"figure": figure, "value": value, **keys, **stamp}
+
+    for name in _HEADLINE:
+        yield row(name, f[name])
+    for c in f["by_category"]:
+        for name in _PER_CATEGORY:
+            yield row(f"category_{name}", c[name], category=c["slug"])
+    for s in f["by_status"]:
+        yield row("status_pledges", s["pledges"], category=s["category"], status=s["status"])
+        yield row("status_quantity", s["quantity"], category=s["category"], status=s["status"])
+    for k in f["by_kind"]:
+        yield row("kind_collaborators", k["collaborators"], collaborator_kind=k["kind"])
+    for level in ("kota", "kecamatan"):
+        for r in f[f"by_{level}"]:
+            for name in _PER_REGION:
+                yield row(f"region_{name}", r[name], region_level=level, region_code=r["code"])
+
+
+DATASETS: dict[str, Dataset] = {
+    "needs": Dataset(NEED_COLUMNS, _need_rows, geo=_needs_geo),
+    "sites": Dataset(SITE_COLUMNS, _site_rows, geo=_sites_geo),
+    "pledges": Dataset(PLEDGE_COLUMNS, _pledge_rows),
+    "deliveries": Dataset(DELIVERY_COLUMNS, _delivery_rows),
+    "collaborators": Dataset(COLLABORATOR_LIST_COLUMNS, _collaborator_rows),
+    "totals": Dataset(TOTAL_COLUMNS, _total_rows),
+}
+FORMATS = ("csv", "json", "geojson")
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(dataset: Dataset, as_of=None) -> Iterator[str]:
+    """The CSV text, line by line: the header, the HXL hashtag row, then the rows."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow([c.name for c in dataset.columns])
+    yield writer.writerow([c.hxl for c in dataset.columns])
+    for row in dataset.rows(as_of):
+        yield writer.writerow([safe_cell(_text(row.get(c.name))) for c in dataset.columns])
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(transparency.JAKARTA).isoformat(timespec="seconds")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _filename(name: str, as_of, ext: str) -> str:
+    return f"ksbb-{name}{'-' + as_of.isoformat() if as_of else ''}.{ext}"
+
+
+def response(name: str, fmt: str, as_of: datetime.date | None = None) -> HttpResponse:
+    """The download `name`.`fmt`; the caller has checked both exist (and geojson has `geo`)."""
+    dataset = DATASETS[name]
+    if fmt == "csv":
+        resp = StreamingHttpResponse(
+            csv_lines(dataset, as_of), content_type="text/csv; charset=utf-8"
+        )
+    elif fmt == "geojson":
+        from ksbb.geojson import feature_collection
+
+        geo = dataset.geo()
+        props = NEED_GEO_PROPERTIES if name == "needs" else SITE_GEO_PROPERTIES
+        resp = HttpResponse(
+            feature_collection(geo, geometry="point", properties=props),
+            content_type="application/geo+json",
+        )
+    else:
+        rows = [
+            {c.name: _text(row.get(c.name)) for c in dataset.columns} for row in dataset.rows(as_of)
+        ]
+        body = {
+            "dataset": name,
+            "licence": LICENCE,
+            "licence_url": LICENCE_URL,
+            "as_of": as_of,
+            "columns": [c.name for c in dataset.columns],
+            "rows": rows,
+        }
+        resp = HttpResponse(
+            json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False),
+            content_type="application/json",
+        )
+    resp["Content-Disposition"] = f'attachment; filename="{_filename(name, as_of, fmt)}"'
+    resp["Access-Control-Allow-Origin"] = "*"
+    return resp

@@ -1,0 +1,375 @@
+"""The public figures of /transparansi/, computed by SQL aggregates, cached, and stamped.
+
+Counting rules (docs/open-data.md says the same for the public):
+
+- Only pledges to published needs count anywhere on the page.
+- A pledge *counts* for collaborators when, at the moment asked about, it is submitted, confirmed,
+  scheduled or delivered, or when some of it was delivered before it left the flow (cancelled,
+  rejected or expired after a partial delivery). A pledge that left the flow with nothing delivered
+  does not count.
+- A collaborator counts once in the total, and once in each category in which it has a counting
+  pledge: the per-category counts can add up to more than the total.
+- Quantities are summed per category only: their units differ between categories.
+- Deliveries done: every recorded delivery (hand-over) with its `delivered_on` date.
+- Beneficiaries reached: the beneficiaries of the published needs whose delivered quantity reached
+  the quantity needed.
+
+`as_of` (a date) asks for the figures as they stood at the end of that day, Jakarta time: a pledge's
+status is its last recorded PledgeEvent at or before that moment, its delivered quantity the sum
+of its deliveries with `delivered_on` on or before that day; pledges and needs created later do not
+exist yet. Needs' quantities and beneficiaries are today's (their history is not replayed).
+"""
+
+import datetime
+import zoneinfo
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from donations.models import HOLDING_STATUSES, Delivery, Pledge, PledgeEvent, PledgeStatus
+from needs.models import Category, Need
+
+JAKARTA = zoneinfo.ZoneInfo("Asia/Jakarta")
+COUNTING_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
+CACHE_SECONDS = (
+    600  # a backstop: edits that write no PledgeEvent (a renamed collaborator) show by then
+)
+CACHE_PREFIX = "transparency:v1"
+
+_CATEGORY = "need__aid_type__category"
+_KECAMATAN = "need__site__kelurahan__parent"
+_KOTA = "need__site__kelurahan__parent__parent"
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The first instant after `day` in Jakarta: figures "as of" a day count what happened before it."""
+    return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, JAKARTA)
+
+
+def pledges_as_of(as_of: datetime.date | None = None) -> QuerySet:
+    """Pledges to published needs, annotated with `status_then` and `delivered_then`: their status and
+    delivered quantity today, or at the end of the day `as_of` (pledges made later are left out).
+
+    With `as_of`, both are correlated subqueries (the last PledgeEvent before the moment; the sum of
+    deliveries up to the day), so the query stays one query whatever the number of pledges."""
+    qs = Pledge.objects.filter(need__published=True)
+    if as_of is None:
+        return qs.annotate(status_then=F("status"), delivered_then=F("quantity_delivered"))
+    end = end_of_day(as_of)
+    last_status = (
+        PledgeEvent.objects.filter(pledge=OuterRef("pk"), at__lt=end)
+        .order_by("-at", "-pk")
+        .values("to_status")[:1]
+    )
+    delivered = (
+        Delivery.objects.filter(pledge=OuterRef("pk"), delivered_on__lte=as_of)
+        .order_by()
+        .values("pledge")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return (
+        qs.filter(created_at__lt=end)
+        .annotate(
+            status_then=Subquery(last_status),
+            delivered_then=Coalesce(Subquery(delivered, output_field=IntegerField()), Value(0)),
+        )
+        .filter(status_then__isnull=False)
+    )
+
+
+def counting(pledges: QuerySet) -> QuerySet:
+    """The pledges that count for collaborators (module docstring)."""
+    return pledges.filter(Q(status_then__in=COUNTING_STATUSES) | Q(delivered_then__gt=0))
+
+
+def deliveries_as_of(as_of: datetime.date | None = None) -> QuerySet:
+    qs = Delivery.objects.filter(pledge__need__published=True)
+    if as_of is not None:
+        qs = qs.filter(delivered_on__lte=as_of)
+    return qs
+
+
+def needs_as_of(as_of: datetime.date | None = None) -> QuerySet:
+    """Published needs existing then, annotated with `delivered_then` (today's counter, or the sum of
+    their deliveries up to `as_of`)."""
+    qs = Need.objects.published()
+    if as_of is None:
+        return qs.annotate(delivered_then=F("quantity_delivered"))
+    delivered = (
+        Delivery.objects.filter(pledge__need=OuterRef("pk"), delivered_on__lte=as_of)
+        .order_by()
+        .values("pledge__need")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return qs.filter(created_at__lt=end_of_day(as_of)).annotate(
+        delivered_then=Coalesce(Subquery(delivered, output_field=IntegerField()), Value(0))
+    )
+
+
+def data_version() -> str:
+    """A cheap fingerprint of everything the figures read, in one query.
+
+    Every pledge change and every delivery writes a PledgeEvent through donations.services, and
+    every change of a need's counters or fields moves its `updated_at`; so a new delivery changes
+    the version at once, with no invalidation call in the services."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT (SELECT max(id) FROM {PledgeEvent._meta.db_table}),
+                       (SELECT max(updated_at) FROM {Need._meta.db_table}),
+                       (SELECT count(*) FROM {Need._meta.db_table})"""
+        )
+        event, need_updated, needs = cursor.fetchone()
+    stamp = need_updated.timestamp() if need_updated else 0
+    return f"{event or 0}-{stamp:.6f}-{needs}"
+
+
+def cache_key(as_of: datetime.date | None, version: str) -> str:
+    return f"{CACHE_PREFIX}:{as_of.isoformat() if as_of else 'now'}:{version}"
+
+
+def figures(as_of: datetime.date | None = None) -> dict[str, Any]:
+    """The page's figures, from the cache when the data has not changed since they were computed."""
+    from django.core.cache import cache
+
+    key = cache_key(as_of, data_version())
+    result = cache.get(key)
+    if result is None:
+        result = compute(as_of)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _int(value) -> int:
+    return int(value or 0)
+
+
+def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
+    """Every figure, by SQL aggregates (about a dozen queries, none per row). Plain data only, so
+    it caches; labels are added by the view in the reader's language."""
+    pledges = pledges_as_of(as_of)
+    counted = counting(pledges)
+    deliveries = deliveries_as_of(as_of)
+    needs = needs_as_of(as_of)
+    reached = Q(delivered_then__gte=F("quantity_needed"))
+
+    totals = counted.aggregate(
+        collaborators=Count("collaborator", distinct=True), pledges=Count("pk")
+    )
+    delivery_totals = deliveries.aggregate(deliveries=Count("pk"))
+    need_totals = needs.aggregate(
+        needs=Count("pk"),
+        beneficiaries_all=Sum("beneficiaries"),
+        needs_delivered=Count("pk", filter=reached),
+        beneficiaries_reached=Sum("beneficiaries", filter=reached),
+    )
+
+    # Per category: one query each for collaborators+pledges, deliveries, needs.
+    categories = {
+        c.slug: {
+            "slug": c.slug,
+            "name": c.name,
+            "color": c.color,
+            "collaborators": 0,
+            "pledges": 0,
+            "quantity_pledged": 0,
+            "quantity_delivered": 0,
+            "deliveries": 0,
+            "needs": 0,
+            "quantity_needed": 0,
+            "beneficiaries_reached": 0,
+        }
+        for c in Category.objects.order_by("order", "name")
+    }
+    for row in counted.values(slug=F(f"{_CATEGORY}__slug")).annotate(
+        collaborators=Count("collaborator", distinct=True),
+        pledges=Count("pk"),
+        quantity_pledged=Sum("quantity"),
+        quantity_delivered=Sum("delivered_then"),
+    ):
+        categories[row["slug"]].update(
+            {k: _int(row[k]) for k in ("collaborators", "pledges", "quantity_pledged")},
+            quantity_delivered=_int(row["quantity_delivered"]),
+        )
+    for row in deliveries.values(slug=F("pledge__need__aid_type__category__slug")).annotate(
+        n=Count("pk")
+    ):
+        categories[row["slug"]]["deliveries"] = row["n"]
+    for row in needs.values(slug=F("aid_type__category__slug")).annotate(
+        n=Count("pk"), needed=Sum("quantity_needed"), reached=Sum("beneficiaries", filter=reached)
+    ):
+        categories[row["slug"]].update(
+            needs=row["n"],
+            quantity_needed=_int(row["needed"]),
+            beneficiaries_reached=_int(row["reached"]),
+        )
+
+    by_status = [
+        {
+            "category": row["slug"],
+            "status": row["status_then"],
+            "pledges": row["n"],
+            "quantity": _int(row["quantity"]),
+            "quantity_delivered": _int(row["delivered"]),
+        }
+        for row in pledges.values("status_then", slug=F(f"{_CATEGORY}__slug"))
+        .annotate(n=Count("pk"), quantity=Sum("quantity"), delivered=Sum("delivered_then"))
+        .order_by(f"{_CATEGORY}__order", "slug", "status_then")
+    ]
+    by_kind = [
+        {"kind": row["kind"], "collaborators": row["n"]}
+        for row in counted.values(kind=F("collaborator__kind"))
+        .annotate(n=Count("collaborator", distinct=True))
+        .order_by("-n", "kind")
+    ]
+
+    return {
+        "as_of": as_of,
+        "computed_at": timezone.now(),
+        "collaborators": totals["collaborators"],
+        "pledges": totals["pledges"],
+        "deliveries": delivery_totals["deliveries"],
+        "needs": need_totals["needs"],
+        "beneficiaries": _int(need_totals["beneficiaries_all"]),
+        "needs_delivered": need_totals["needs_delivered"],
+        "beneficiaries_reached": _int(need_totals["beneficiaries_reached"]),
+        "by_category": [c for c in categories.values() if c["needs"] or c["pledges"]],
+        "by_status": by_status,
+        "by_kind": by_kind,
+        "by_kecamatan": _by_region(counted, deliveries, needs, "kecamatan"),
+        "by_kota": _by_region(counted, deliveries, needs, "kota"),
+        "timeline": _timeline(counted, deliveries),
+    }
+
+
+def _by_region(counted, deliveries, needs, level: str) -> list[dict[str, Any]]:
+    """One row per kota or kecamatan that has a published need: three grouped queries."""
+    path = "site__kelurahan__parent" if level == "kecamatan" else "site__kelurahan__parent__parent"
+    reached = Q(delivered_then__gte=F("quantity_needed"))
+    rows: dict[str, dict[str, Any]] = {}
+    for row in (
+        needs.values(code=F(f"{path}__code"), name=F(f"{path}__name"))
+        .annotate(
+            needs=Count("pk"),
+            beneficiaries_all=Sum("beneficiaries"),
+            beneficiaries_reached=Sum("beneficiaries", filter=reached),
+        )
+        .order_by("code")
+    ):
+        rows[row["code"]] = {
+            "code": row["code"],
+            "name": row["name"],
+            "needs": row["needs"],
+            "beneficiaries": _int(row["beneficiaries_all"]),
+            "beneficiaries_reached": _int(row["beneficiaries_reached"]),
+            "collaborators": 0,
+            "pledges": 0,
+            "deliveries": 0,
+        }
+    for row in counted.values(code=F(f"need__{path}__code")).annotate(
+        collaborators=Count("collaborator", distinct=True), pledges=Count("pk")
+    ):
+        if row["code"] in rows:
+            rows[row["code"]].update(collaborators=row["collaborators"], pledges=row["pledges"])
+    for row in deliveries.values(code=F(f"pledge__need__{path}__code")).annotate(n=Count("pk")):
+        if row["code"] in rows:
+            rows[row["code"]]["deliveries"] = row["n"]
+    return list(rows.values())
+
+
+def _timeline(counted, deliveries) -> list[dict[str, Any]]:
+    """Per month (Jakarta time): collaborators by the month of their first counting pledge, and
+    deliveries by `delivered_on`, each with its running total. Two grouped queries."""
+    firsts = (
+        counted.order_by()
+        .values("collaborator")
+        .annotate(first=Min(TruncMonth("created_at", tzinfo=JAKARTA)))
+    )
+    inner, params = firsts.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT to_char(t.\"first\", 'YYYY-MM'), count(*) FROM ({inner}) t GROUP BY 1", params
+        )
+        new_collaborators = dict(cursor.fetchall())
+    months: dict[str, dict[str, int]] = {
+        m: {"new_collaborators": n, "deliveries": 0, "quantity": 0}
+        for m, n in new_collaborators.items()
+    }
+    for row in (
+        deliveries.annotate(month=TruncMonth("delivered_on"))
+        .values("month")
+        .annotate(n=Count("pk"), quantity=Sum("quantity"))
+    ):
+        entry = months.setdefault(
+            row["month"].strftime("%Y-%m"), {"new_collaborators": 0, "deliveries": 0, "quantity": 0}
+        )
+        entry.update(deliveries=row["n"], quantity=_int(row["quantity"]))
+    timeline, collaborators, delivered = [], 0, 0
+    for month in sorted(months):
+        entry = months[month]
+        collaborators += entry["new_collaborators"]
+        delivered += entry["deliveries"]
+        timeline.append(
+            {"month": month, **entry, "collaborators": collaborators, "deliveries_total": delivered}
+        )
+    return timeline
+
+
+def collaborator_rows(as_of: datetime.date | None = None, q: str = "") -> QuerySet:
+    """Collaborators with a counting pledge, for the public list: named ones by name, then the
+    anonymous ones in an order that says nothing about them. `q` searches public names only where
+    the name is public, so a search can never find an anonymous collaborator by its real name."""
+    from django.db.models import Case, CharField, When
+    from django.db.models.functions import MD5, Cast, Concat
+
+    from donations.models import Collaborator
+
+    ids = counting(pledges_as_of(as_of)).values("collaborator")
+    qs = Collaborator.objects.filter(pk__in=ids)
+    q = q.strip()
+    if q:
+        qs = qs.filter(public_name__icontains=q, is_anonymous=False)
+    return qs.order_by(
+        "is_anonymous",
+        Case(When(is_anonymous=False, then=F("public_name")), default=Value("")),
+        MD5(Concat(Cast("pk", CharField()), Value(":ksbb-anon"))),
+    ).only("pk", "public_name", "kind", "is_anonymous")
+
+
+def collaborator_details(collaborators, as_of: datetime.date | None = None) -> dict[int, list]:
+    """Per collaborator of `collaborators` (one page): per category, pledges, quantity pledged and
+    delivered, and the ids of the needs supported. One grouped query."""
+    from django.contrib.postgres.aggregates import ArrayAgg
+
+    ids = [c.pk for c in collaborators]
+    details: dict[int, list] = {pk: [] for pk in ids}
+    rows = (
+        counting(pledges_as_of(as_of))
+        .filter(collaborator__in=ids)
+        .values("collaborator", slug=F(f"{_CATEGORY}__slug"), name=F(f"{_CATEGORY}__name"))
+        .annotate(
+            pledges=Count("pk"),
+            quantity_pledged=Sum("quantity"),
+            quantity_delivered=Sum("delivered_then"),
+            needs=ArrayAgg("need", distinct=True, order_by="need"),
+        )
+        .order_by("collaborator", f"{_CATEGORY}__order", "slug")
+    )
+    for row in rows:
+        details[row["collaborator"]].append(row)
+    return details
