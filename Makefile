@@ -9,14 +9,16 @@ WITH_DB = if [ -z "$${DATABASE_URL:-}" ]; then DATABASE_URL=$$(scripts/devdb.sh 
 	export DATABASE_URL DEBUG="$${DEBUG:-1}"
 MESSAGES = $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=.data
 
-.PHONY: help run test stop lint messages bench
+.PHONY: help run test stop lint messages bench backup restore
 
 help:
 	@echo "make run    serve the portal with demo data on http://127.0.0.1:8000/"
 	@echo "make test   run the whole suite (browser tests included) against PostGIS"
-	@echo "make bench  speed figures (map layer for 50,000 needs), in a database of its own"
+	@echo "make bench  speed figures (map layer, transparency page, needs import), in a database of their own"
 	@echo "make lint   ruff check and format check"
 	@echo "make stop   stop the project-local database"
+	@echo "make backup             write a timestamped pg_dump of the database to backups/"
+	@echo "make restore FILE=...   restore such a backup into the database (replacing its data)"
 	@echo "make messages  refresh the translation catalogues from the code"
 
 run:
@@ -40,7 +42,7 @@ test:
 
 bench:
 	@scripts/bootstrap.sh
-	@$(WITH_DB) && $(PY) -m bench.needs_layer
+	@$(WITH_DB) && $(PY) -m bench.needs_layer && $(PY) -m bench.transparency && $(PY) -m bench.import_needs
 
 lint:
 	@scripts/bootstrap.sh
@@ -54,3 +56,12 @@ messages:
 
 stop:
 	@scripts/devdb.sh stop
+
+backup:
+	@scripts/bootstrap.sh
+	@scripts/backup.sh backup
+
+restore:
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/ksbb-….dump"; exit 2; }
+	@scripts/bootstrap.sh
+	@scripts/backup.sh restore "$(FILE)"

@@ -12,7 +12,11 @@ cd "$here"
 packages=(postgresql-15 postgresql-15-postgis-3 gettext)
 [ "${1:-}" = "--test" ] && packages+=(chromium)
 command -v npm >/dev/null || packages+=(npm)
-command -v python3.11 >/dev/null || command -v python3 >/dev/null || packages+=(python3 python3-venv)
+# Debian's python3 makes virtualenvs only with python3-venv (ensurepip) installed.
+python=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}
+if [ -z "$python" ] || ! "$python" -c "import ensurepip, venv" 2>/dev/null; then
+  packages+=(python3 python3-venv)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,6 +35,8 @@ fi
 
 # The virtualenv, rebuilt when the declared or locked dependencies change.
 python=${PYTHON:-$(command -v python3.11 || command -v python3)}
+"$python" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' 2>/dev/null \
+  || echo "Note: the project is tested on Python 3.11; $("$python" --version) may differ." >&2
 stamp=.venv/.installed
 if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
   echo "Installing the Python dependencies into .venv"

@@ -1,0 +1,151 @@
+"""`manage.py import_sites FILE`: sites and contact persons from CSV or GeoJSON."""
+
+import csv
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from locations.imports import COLUMNS
+from locations.models import ContactPerson, Site
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.usefixtures("english")
+
+ROW = {
+    "external_ref": "RW-GAMBIR-01",
+    "kelurahan": "31.71.01.1001",
+    "site_kind": "rw",
+    "site_name": "RW 01",
+    "address": "Jl. Kebon Sirih",
+    "latitude": "-6.1760",
+    "longitude": "106.8225",
+    "contact_name": "Pak Darto",
+    "contact_role": "rw_head",
+    "contact_phone": "+62 812 1111 2222",
+}
+
+
+@pytest.fixture
+def gambir(jakarta):
+    call_command(
+        "import_regions",
+        str(FIXTURES / "boundaries.geojson"),
+        "--level",
+        "kelurahan",
+        stdout=StringIO(),
+    )
+
+
+def write_csv(path, rows):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run(path, *args) -> str:
+    out = StringIO()
+    call_command("import_sites", str(path), *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_row_creates_the_site_and_its_contact_person(gambir, tmp_path):
+    output = run(write_csv(tmp_path / "s.csv", [ROW]))
+    assert "1 sites created" in output and "contact persons: 1 created" in output
+    site = Site.objects.get(external_ref="RW-GAMBIR-01")
+    assert (site.name, site.kind, site.address, site.location_is_approximate) == (
+        "RW 01",
+        "rw",
+        "Jl. Kebon Sirih",
+        False,
+    )
+    contact = ContactPerson.objects.get()
+    assert (contact.name, contact.role, contact.verification_status) == (
+        "Pak Darto",
+        "rw_head",
+        "unverified",
+    )
+
+
+def test_the_same_file_twice_changes_nothing(gambir, tmp_path):
+    path = write_csv(tmp_path / "s.csv", [ROW])
+    run(path)
+    output = run(path)
+    assert (
+        "1 unchanged" in output and "contact persons: 0 created, 0 updated, 1 unchanged" in output
+    )
+    assert Site.objects.count() == 1 and ContactPerson.objects.count() == 1
+
+
+def test_a_new_phone_number_needs_verifying_again(gambir, tmp_path, province_staff):
+    from locations.services import verify_contact
+
+    run(write_csv(tmp_path / "a.csv", [ROW]))
+    verify_contact(ContactPerson.objects.get(), "verified", by=province_staff)
+    run(write_csv(tmp_path / "b.csv", [{**ROW, "contact_phone": "+62 813 9999 0000"}]))
+    contact = ContactPerson.objects.get()
+    assert contact.phone == "+62 813 9999 0000" and contact.verification_status == "unverified"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"kelurahan": "Atlantis"}, "Unknown kelurahan “Atlantis”."),
+        ({"site_kind": "mall"}, "Unknown site kind “mall”."),
+        (
+            {"latitude": "-6.25", "longitude": "106.90"},
+            "The coordinates lie outside Kelurahan Gambir.",
+        ),
+        ({"contact_role": "lurah"}, "Unknown contact role “lurah”."),
+        ({"contact_phone": "call me"}, "“call me” is not a phone number."),
+        ({"site_name": ""}, "site_name is required"),
+    ],
+)
+def test_each_refusal_names_its_line_and_writes_nothing_for_that_row(
+    gambir, tmp_path, change, reason
+):
+    output = run(write_csv(tmp_path / "s.csv", [{**ROW, **change}]))
+    assert "line 2" in output and reason in output
+    assert not Site.objects.exists() and not ContactPerson.objects.exists()
+
+
+def test_geojson_points(gambir, tmp_path):
+    path = tmp_path / "sites.geojson"
+    properties = {k: v for k, v in ROW.items() if k not in ("latitude", "longitude")}
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": properties,
+                        "geometry": {"type": "Point", "coordinates": [106.8225, -6.176]},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {**properties, "external_ref": "X", "site_name": "RW 02"},
+                        "geometry": {"type": "Polygon", "coordinates": []},
+                    },
+                ],
+            }
+        )
+    )
+    output = run(path)
+    assert "1 sites created" in output and "Only Point geometries can place a site." in output
+    assert Site.objects.get().point.coords == pytest.approx((106.8225, -6.176))
+
+
+def test_a_file_that_is_not_geojson_is_refused_whole(gambir, tmp_path):
+    path = tmp_path / "sites.geojson"
+    path.write_text("{oops")
+    with pytest.raises(CommandError, match="not GeoJSON"):
+        run(path)
+
+
+def test_dry_run_writes_nothing(gambir, tmp_path):
+    assert "Dry run" in run(write_csv(tmp_path / "s.csv", [ROW]), "--dry-run")
+    assert not Site.objects.exists()
