@@ -79,7 +79,7 @@ def measure(path: Path) -> tuple[float, float, object]:
 
 def main() -> int:
     settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
-    setup_test_environment()
+    setup_test_environment(debug=False)  # as in production: no query log growing with the work
     old = setup_databases(verbosity=0, interactive=False)
     try:
         load_regions()

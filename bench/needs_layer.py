@@ -106,7 +106,7 @@ def timed(fn, runs: int = RUNS) -> tuple[float, object]:
 def main() -> int:
     settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
     settings.ALLOWED_HOSTS = ["*"]
-    setup_test_environment()
+    setup_test_environment(debug=False)  # as in production: no query log growing with the work
     old = setup_databases(verbosity=0, interactive=False)
     try:
         t0 = time.perf_counter()

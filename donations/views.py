@@ -206,6 +206,7 @@ def transparency(request):
         "collaborators": collaborators,
         "query": urlencode(keep),
         "as_of_query": urlencode({"as_of": as_of.isoformat()}) if as_of else "",
+        "choropleth": {r["code"]: r["collaborators"] for r in figures["by_kecamatan"]},
     }
     return render(request, "donations/transparency.html", ctx)
 
