@@ -16,7 +16,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ksbb.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ["KSBB_TILE_URL"] = ""
 
+import warnings  # noqa: E402
+
 import django  # noqa: E402
+
+# whitenoise looks for collected static files, which a benchmark does not need.
+warnings.filterwarnings("ignore", "No directory at", UserWarning)
 
 django.setup()
 
