@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from locations.scoping import AreaScopedAdminMixin
+from needs.admin_import import import_urls
 from needs.models import AidType, Category, Need, NeedStatus
 
 
@@ -40,7 +41,9 @@ class NeedStatusFilter(admin.SimpleListFilter):
 @admin.register(Need)
 class NeedAdmin(AreaScopedAdminMixin, SimpleHistoryAdmin):
     """Needs, limited to the staff member's areas; their history (quantities above all) is on
-    each need's History page."""
+    each need's History page. "Import needs" (needs/admin_import.py) previews a file, then imports it."""
+
+    change_list_template = "admin/needs/need/change_list.html"
 
     area_lookup = "site__kelurahan__code"
     # A need is added only at a site in the staff member's areas.
@@ -110,3 +113,6 @@ class NeedAdmin(AreaScopedAdminMixin, SimpleHistoryAdmin):
         if need is not None and request.method == "POST":
             need = Need.objects.select_for_update().get(pk=need.pk)
         return need
+
+    def get_urls(self):
+        return [*import_urls(self), *super().get_urls()]
