@@ -34,6 +34,7 @@ from donations.models import (
     PledgeStatus,
 )
 from locations.admin import admin_link, area_filters
+from locations.admin_export import ExportActionsMixin
 from locations.models import ContactPerson, Site
 from locations.scoping import AreaScopedAdminMixin, scope
 from needs.models import Category, Need
@@ -179,13 +180,34 @@ class CategoryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     """The pledge queue. Pledges are made by donations.services.pledge and moved, one by one or in
     bulk, by the actions below, which call services.transition; a delivery is recorded on its own
     page (deliver_view). Nothing is edited by hand.
 
     The token is the donor's private link and is never shown, not even to staff.
     """
+
+    export_fields = [
+        ("pledge_id", "pk"),
+        ("status", "status"),
+        ("quantity", "quantity"),
+        ("quantity_delivered", "quantity_delivered"),
+        ("need_id", "need_id"),
+        ("need", "need__title"),
+        ("site", "need__site__name"),
+        ("kelurahan_code", "need__site__kelurahan__code"),
+        ("category", "need__aid_type__category__slug"),
+        ("collaborator", "collaborator__public_name"),
+        ("collaborator_kind", "collaborator__kind"),
+        ("anonymous", "collaborator__is_anonymous"),
+        ("scheduled_for", "scheduled_for"),
+        ("created_at", "created_at"),
+    ]
+    private_export_fields = [
+        ("collaborator_email", "collaborator__email"),
+        ("collaborator_phone", "collaborator__phone"),
+    ]
 
     area_lookup = PLEDGE_AREA
     change_form_template = "admin/donations/pledge/change_form.html"
@@ -597,8 +619,19 @@ def _numbers(pks) -> str:
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(AreaScopedAdminMixin, ReadOnlyMixin, SimpleHistoryAdmin):
+class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, SimpleHistoryAdmin):
     """Recorded by donations.services.record_delivery only (on the pledge's page)."""
+
+    export_fields = [
+        ("delivery_id", "pk"),
+        ("pledge_id", "pledge_id"),
+        ("quantity", "quantity"),
+        ("delivered_on", "delivered_on"),
+        ("opd", "opd__name"),
+        ("need", "pledge__need__title"),
+        ("kelurahan_code", "pledge__need__site__kelurahan__code"),
+        ("note", "note"),
+    ]
 
     area_lookup = "pledge__need__site__kelurahan__code"
     list_display = ["pledge", "quantity", "delivered_on", "opd", "recorded_by", "created_at"]

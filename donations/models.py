@@ -43,6 +43,10 @@ class Collaborator(models.Model):
         verbose_name = _("collaborator")
         verbose_name_plural = _("collaborators")
         ordering = ["public_name"]
+        permissions = [
+            # Staff exports of admin lists carry e-mails, phones and contact names only with this.
+            ("export_personal_data", _("Can export personal data (donors' and contact persons')")),
+        ]
         constraints = [
             # One collaborator per e-mail address, whatever its case: a returning donor is recognised.
             models.UniqueConstraint(

@@ -21,24 +21,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 
 from donations import transparency
 from locations.models import Site
+from locations.spreadsheets import safe_cell
 
 ANONYMOUS_NAME = "Anonim"
 LICENCE = "ODbL-1.0"
 LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
-# A cell a spreadsheet would read as a formula (or that hides one behind a tab or a carriage return).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formula injection: a text cell that begins with = + - @ (or a tab or
-    CR) gets a leading single quote. Numbers stay numbers. Every CSV here goes through this."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    return value
 
 
 def collaborator_id(pk: int) -> str:

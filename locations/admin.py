@@ -10,6 +10,7 @@ from leaflet.admin import LeafletGeoAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from locations import services
+from locations.admin_export import ExportActionsMixin
 from locations.models import ContactPerson, Region, Site, StaffArea
 from locations.scoping import AreaScopedAdminMixin
 
@@ -97,7 +98,18 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(AreaScopedAdminMixin, LeafletGeoAdmin):
+class SiteAdmin(ExportActionsMixin, AreaScopedAdminMixin, LeafletGeoAdmin):
+    export_fields = [
+        ("site_id", "pk"),
+        ("external_ref", "external_ref"),
+        ("kind", "kind"),
+        ("name", "name"),
+        ("kelurahan_code", "kelurahan__code"),
+        ("kelurahan", "kelurahan__name"),
+        ("address", "address"),
+        ("location_is_approximate", "location_is_approximate"),
+    ]
+
     area_lookup = "kelurahan__code"
     # A staff member adds sites only in their own kelurahan.
     scoped_foreign_keys = {"kelurahan": "code"}
@@ -152,9 +164,19 @@ class ReplacementForm(VerificationNoteForm):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(AreaScopedAdminMixin, SimpleHistoryAdmin):
+class ContactPersonAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistoryAdmin):
     """Contact persons and their verification. The verification is recorded only by the actions
     below (locations.services.verify_contact: who, when, a note), never by editing the form."""
+
+    export_fields = [
+        ("contact_id", "pk"),
+        ("site", "site__name"),
+        ("kelurahan_code", "site__kelurahan__code"),
+        ("role", "role"),
+        ("verification_status", "verification_status"),
+        ("verified_at", "verified_at"),
+    ]
+    private_export_fields = [("name", "name"), ("phone", "phone")]
 
     area_lookup = "site__kelurahan__code"
     scoped_foreign_keys = {"site": "kelurahan__code"}

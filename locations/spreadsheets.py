@@ -5,6 +5,7 @@ import csv
 import datetime
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from zipfile import BadZipFile
 
 from django.conf import settings
@@ -16,6 +17,23 @@ from locations.models import Region, Site
 
 # Jakarta with a margin, for "coordinates outside Jakarta" (Kepulauan Seribu included).
 JAKARTA_BOUNDS = (106.35, -6.45, 107.05, -5.15)
+
+
+# A cell a spreadsheet would read as a formula (or that hides one behind a tab or a carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection: a text cell that begins with = + - @ (or a tab or
+    CR) gets a leading single quote. Numbers stay numbers. Every CSV and XLSX the portal writes, open
+    data and staff exports alike, goes through this."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return value
 
 
 class ImportFileError(Exception):

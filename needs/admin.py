@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from locations.admin_export import ExportActionsMixin
 from locations.scoping import AreaScopedAdminMixin
 from needs.admin_import import import_urls
 from needs.models import AidType, Category, Need, NeedStatus
@@ -39,9 +40,28 @@ class NeedStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Need)
-class NeedAdmin(AreaScopedAdminMixin, SimpleHistoryAdmin):
+class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistoryAdmin):
     """Needs, limited to the staff member's areas; their history (quantities above all) is on
     each need's History page. "Import needs" (needs/admin_import.py) previews a file, then imports it."""
+
+    export_fields = [
+        ("need_id", "pk"),
+        ("external_ref", "external_ref"),
+        ("title", "title"),
+        ("site", "site__name"),
+        ("kelurahan_code", "site__kelurahan__code"),
+        ("category", "aid_type__category__slug"),
+        ("aid_type", "aid_type__name"),
+        ("unit", "aid_type__unit"),
+        ("quantity_needed", "quantity_needed"),
+        ("quantity_pledged", "quantity_pledged"),
+        ("quantity_delivered", "quantity_delivered"),
+        ("status", "status"),
+        ("beneficiaries", "beneficiaries"),
+        ("period_start", "period_start"),
+        ("period_end", "period_end"),
+        ("published", "published"),
+    ]
 
     change_list_template = "admin/needs/need/change_list.html"
 
