@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from donations import services
 from donations.models import Collaborator, Delivery, Opd, Pledge, PledgeStatus
@@ -976,8 +976,65 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
     _write_contacts(demo.sites, site_ids, staff, created)
     opds = _write_opds(demo.opds, created)
     collaborators = _write_collaborators(demo.collaborators, created)
+    before = Pledge.objects.aggregate(last=Max("pk"))["last"] or 0
     _write_needs_and_pledges(demo.needs, site_ids, opds, collaborators, staff, created)
+    _backdate_history(after_pk=before)
     return dict(created)
+
+
+# The article's figures stand "per 26 Oktober 2020": the demo's pledges happen between the start of
+# KSBB Pangan (Ramadan, late April 2020) and a few days before that date, so /transparansi/?as_of=
+# 2020-10-26 shows 224 collaborators (143 Pangan, 81 UMKM).
+HISTORY_START = "2020-04-24 09:00:00+07"
+HISTORY_DAYS = 175
+
+
+def _backdate_history(after_pk: int) -> None:
+    """Move the history of the pledges this run made into 2020. The services stamp "now"; a demo of a
+    2020 programme wants its events in 2020. Each pledge starts on a day spread over HISTORY_DAYS and
+    each of its later events follows a day after the one before. Demo data only: real history is
+    never rewritten."""
+    with connection.cursor() as cursor:
+        # Fresh tables have no statistics yet: without them the planner may rescan the window per row.
+        cursor.execute("ANALYZE donations_pledge, donations_pledgeevent")
+        cursor.execute(
+            """
+            WITH start AS MATERIALIZED (
+                SELECT id, %s::timestamptz + ((id * 7919) %% %s) * interval '1 day' AS t
+                  FROM donations_pledge WHERE id > %s
+            ), steps AS MATERIALIZED (
+                SELECT e.id, start.t + (row_number() OVER (PARTITION BY e.pledge_id ORDER BY e.at, e.id) - 1)
+                       * interval '1 day' AS t
+                  FROM donations_pledgeevent e JOIN start ON start.id = e.pledge_id
+            )
+            UPDATE donations_pledgeevent e SET at = steps.t FROM steps WHERE steps.id = e.id
+            """,
+            [HISTORY_START, HISTORY_DAYS, after_pk],
+        )
+        cursor.execute(
+            """
+            UPDATE donations_pledge p SET
+                   created_at = ev.first,
+                   confirmed_at = CASE WHEN p.confirmed_at IS NOT NULL THEN ev.confirmed END,
+                   scheduled_at = CASE WHEN p.scheduled_at IS NOT NULL THEN ev.scheduled END,
+                   delivered_at = CASE WHEN p.delivered_at IS NOT NULL THEN ev.last END,
+                   closed_at = CASE WHEN p.closed_at IS NOT NULL THEN ev.last END
+              FROM (SELECT pledge_id, min(at) AS first, max(at) AS last,
+                           min(at) FILTER (WHERE to_status = 'confirmed') AS confirmed,
+                           max(at) FILTER (WHERE to_status = 'scheduled') AS scheduled
+                      FROM donations_pledgeevent GROUP BY pledge_id) AS ev
+             WHERE ev.pledge_id = p.id AND p.id > %s
+            """,
+            [after_pk],
+        )
+        cursor.execute(
+            """
+            UPDATE donations_collaborator c SET created_at = first.t
+              FROM (SELECT collaborator_id, min(created_at) AS t FROM donations_pledge
+                     GROUP BY collaborator_id) AS first
+             WHERE first.collaborator_id = c.id AND c.created_at > first.t
+            """
+        )
 
 
 def _write_sites(plans: list[SitePlan], created: Counter) -> dict[tuple, int]:

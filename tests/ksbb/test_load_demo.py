@@ -4,6 +4,7 @@ Loading takes seconds, so each class loads it once (in a transaction rolled back
 and its tests read it; a test that changes data runs in its own savepoint, as with `db`.
 """
 
+import io
 import os
 from collections import Counter
 from contextlib import contextmanager
@@ -223,3 +224,25 @@ def test_without_debug_it_refuses_and_writes_nothing(db, settings):
     with pytest.raises(CommandError, match="only with DEBUG on"):
         call_command("load_demo")
     assert not Region.objects.exists() and not Need.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_history_reproduces_the_articles_figures_as_of_26_october_2020(settings):
+    """/transparansi/?as_of=2020-10-26 shows what the article reported that day."""
+    import datetime
+
+    from donations import transparency
+    from donations.models import PledgeEvent
+
+    settings.DEBUG = True
+    settings.KSBB_BOUNDARIES = ""
+    settings.KSBB_RW_POINTS = ""
+    call_command("load_demo", stdout=io.StringIO())
+    end = transparency.end_of_day(datetime.date(2020, 10, 26))
+    assert not PledgeEvent.objects.filter(at__gte=end).exists()
+    figures = transparency.compute(datetime.date(2020, 10, 26))
+    by_category = {row["slug"]: row["collaborators"] for row in figures["by_category"]}
+    assert figures["collaborators"] == 224
+    assert (by_category["pangan"], by_category["umkm"]) == (143, 81)
+    # Before the programme began there was nothing to count.
+    assert transparency.compute(datetime.date(2020, 4, 1))["collaborators"] == 0
