@@ -974,6 +974,10 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
     demo = plan(seed)
     site_ids = _write_sites(demo.sites, created)
     _write_contacts(demo.sites, site_ids, staff, created)
+    with connection.cursor() as cursor:
+        # Statistics for the rows just written: without them (a fresh database, or rows not yet
+        # committed) the planner may join sites, contacts and regions row by row, for minutes.
+        cursor.execute("ANALYZE locations_region, locations_site, locations_contactperson")
     opds = _write_opds(demo.opds, created)
     collaborators = _write_collaborators(demo.collaborators, created)
     before = Pledge.objects.aggregate(last=Max("pk"))["last"] or 0
