@@ -33,7 +33,7 @@ from donations.models import (
     PledgeEvent,
     PledgeStatus,
 )
-from locations.admin import admin_link, area_filters
+from locations.admin import action_form_page, admin_link, area_filters
 from locations.admin_export import ExportActionsMixin
 from locations.models import ContactPerson, Site
 from locations.scoping import AreaScopedAdminMixin, scope
@@ -468,20 +468,6 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
             return HttpResponseRedirect(reverse("admin:donations_pledge_change", args=[pk]))
         return None
 
-    def _action_form(self, request, queryset, form, title, action):
-        ctx = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "objects": queryset,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "from_change": request.POST.get("_from_change", ""),
-            "post_url": reverse("admin:donations_pledge_changelist"),
-        }
-        return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
-
     @admin.action(description=_("Confirm the selected pledges"), permissions=["triage"])
     def confirm_pledges(self, request, queryset):
         return self._transition_all(request, queryset, PledgeStatus.CONFIRMED)
@@ -497,8 +483,8 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
                 scheduled_for=form.cleaned_data["scheduled_for"],
                 reason=form.cleaned_data["reason"],
             )
-        return self._action_form(
-            request, queryset, form, gettext("Schedule the delivery"), "schedule_pledges"
+        return action_form_page(
+            self, request, queryset, form, gettext("Schedule the delivery"), "schedule_pledges"
         )
 
     @admin.action(description=_("Reject the selected pledges…"), permissions=["triage"])
@@ -508,7 +494,7 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
             return self._transition_all(
                 request, queryset, PledgeStatus.REJECTED, reason=form.cleaned_data["reason"]
             )
-        return self._action_form(request, queryset, form, gettext("Reject"), "reject_pledges")
+        return action_form_page(self, request, queryset, form, gettext("Reject"), "reject_pledges")
 
     # Pages of its own: recording a delivery, the dashboard
 

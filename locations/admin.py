@@ -73,6 +73,24 @@ def area_filters(code_lookup: str) -> list[type[admin.SimpleListFilter]]:
     return [KotaFilter, KecamatanFilter, KelurahanFilter]
 
 
+def action_form_page(model_admin, request, queryset, form, title: str, action: str):
+    """The intermediate page of an admin action that asks for more than a click (a date, a reason,
+    a note, a replacement); it posts back to the changelist with the same selection."""
+    opts = model_admin.model._meta
+    ctx = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "objects": queryset,
+        "form": form,
+        "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "from_change": request.POST.get("_from_change", ""),
+        "post_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
+
+
 @admin.register(Region)
 class RegionAdmin(LeafletGeoAdmin):
     list_display = ["code", "name", "level", "parent"]
@@ -213,24 +231,11 @@ class ContactPersonAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistory
                 messages.SUCCESS,
             )
 
-    def _form_page(self, request, queryset, form, title, action):
-        ctx = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.model._meta,
-            "objects": queryset,
-            "form": form,
-            "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "post_url": reverse("admin:locations_contactperson_changelist"),
-        }
-        return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
-
     def _note_action(self, request, queryset, status, title, action):
         form = VerificationNoteForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             return self._verify_all(request, queryset, status, note=form.cleaned_data["note"])
-        return self._form_page(request, queryset, form, title, action)
+        return action_form_page(self, request, queryset, form, title, action)
 
     @admin.action(description=_("Mark as verified…"), permissions=["change"])
     def mark_verified(self, request, queryset):
@@ -261,8 +266,8 @@ class ContactPersonAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistory
                 note=form.cleaned_data["note"],
                 replaced_by=form.cleaned_data["replaced_by"],
             )
-        return self._form_page(
-            request, queryset, form, gettext("Replaced by another contact"), "mark_replaced"
+        return action_form_page(
+            self, request, queryset, form, gettext("Replaced by another contact"), "mark_replaced"
         )
 
 
