@@ -1,11 +1,14 @@
 """The cast and the places the tests share. Each fixture says its role in one line."""
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.utils import translation
 
+from locations.models import Region
 from locations.registry import load_regions
 from tests import factories
 
@@ -31,6 +34,19 @@ def english():
 def jakarta(db):
     """Jakarta's 6 kota, 44 kecamatan and 267 kelurahan from the registry, without boundaries."""
     load_regions()
+
+
+@pytest.fixture
+def gambir(jakarta):
+    """Kelurahan Gambir, with Cideng beside it, bounded by tests/fixtures/boundaries.geojson."""
+    call_command(
+        "import_regions",
+        str(FIXTURES / "boundaries.geojson"),
+        "--level",
+        "kelurahan",
+        stdout=StringIO(),
+    )
+    return Region.objects.get(code="31.71.01.1001")
 
 
 @pytest.fixture

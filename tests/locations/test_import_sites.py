@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 
 from locations.imports import COLUMNS
 from locations.models import ContactPerson, Site
-from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -25,17 +24,6 @@ ROW = {
     "contact_role": "rw_head",
     "contact_phone": "+62 812 1111 2222",
 }
-
-
-@pytest.fixture
-def gambir(jakarta):
-    call_command(
-        "import_regions",
-        str(FIXTURES / "boundaries.geojson"),
-        "--level",
-        "kelurahan",
-        stdout=StringIO(),
-    )
 
 
 def write_csv(path, rows):

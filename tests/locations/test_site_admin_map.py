@@ -1,19 +1,7 @@
 """Sites are edited on a Leaflet map in the admin; a point outside the kelurahan is refused there."""
 
-import pytest
-from django.core.management import call_command
-
-from locations.models import Region, Site
-from tests.conftest import FIXTURES
+from locations.models import Site
 from tests.helpers import admin_url
-
-
-@pytest.fixture
-def gambir(jakarta):
-    call_command(
-        "import_regions", str(FIXTURES / "boundaries.geojson"), "--level", "kelurahan", stdout=None
-    )
-    return Region.objects.get(code="31.71.01.1001")
 
 
 def _post(client, gambir, point):

@@ -3,38 +3,28 @@
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 
 from locations.models import Region, Site
-from tests.conftest import FIXTURES
-
-
-@pytest.fixture
-def gambir_with_boundary(jakarta):
-    call_command(
-        "import_regions", str(FIXTURES / "boundaries.geojson"), "--level", "kelurahan", stdout=None
-    )
-    return Region.objects.get(code="31.71.01.1001")
 
 
 def _site(kelurahan, point):
     return Site(kind=Site.Kind.RW, name="RW 09", kelurahan=kelurahan, point=point)
 
 
-def test_a_point_inside_the_kelurahan_is_accepted(gambir_with_boundary):
-    _site(gambir_with_boundary, Point(106.826, -6.175, srid=4326)).full_clean()
+def test_a_point_inside_the_kelurahan_is_accepted(gambir):
+    _site(gambir, Point(106.826, -6.175, srid=4326)).full_clean()
 
 
-def test_a_point_just_outside_the_simplified_boundary_is_tolerated(gambir_with_boundary):
+def test_a_point_just_outside_the_simplified_boundary_is_tolerated(gambir):
     # About 100 m east of the edge at 106.8369: within the 300 m tolerance for simplified polygons.
-    _site(gambir_with_boundary, Point(106.8378, -6.175, srid=4326)).full_clean()
+    _site(gambir, Point(106.8378, -6.175, srid=4326)).full_clean()
 
 
 def test_a_point_in_another_part_of_the_city_is_refused_with_the_kelurahans_name(
-    gambir_with_boundary,
+    gambir,
 ):
     with pytest.raises(ValidationError) as refused:
-        _site(gambir_with_boundary, Point(106.90, -6.25, srid=4326)).full_clean()
+        _site(gambir, Point(106.90, -6.25, srid=4326)).full_clean()
     assert "di luar batas Kelurahan Gambir" in str(refused.value.message_dict["point"])
 
 

@@ -5,27 +5,14 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from openpyxl import load_workbook
 
 from needs.imports import COLUMNS
 from needs.models import Need
-from tests.conftest import FIXTURES
 from tests.needs.test_import_needs import ROW
 
 pytestmark = pytest.mark.usefixtures("english")
 URL = "/admin/needs/need/import/"
-
-
-@pytest.fixture
-def gambir(jakarta):
-    call_command(
-        "import_regions",
-        str(FIXTURES / "boundaries.geojson"),
-        "--level",
-        "kelurahan",
-        stdout=io.StringIO(),
-    )
 
 
 def upload(rows, name="needs.csv") -> SimpleUploadedFile:

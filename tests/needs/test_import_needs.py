@@ -11,7 +11,6 @@ from donations import services
 from locations.models import Site
 from needs.imports import COLUMNS, import_needs, template_csv
 from needs.models import Need
-from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -33,18 +32,6 @@ ROW = {
     "period_start": "2020-10-01",
     "period_end": "2020-12-31",
 }
-
-
-@pytest.fixture
-def gambir(jakarta):
-    """Gambir and Cideng with (simplified) boundaries."""
-    call_command(
-        "import_regions",
-        str(FIXTURES / "boundaries.geojson"),
-        "--level",
-        "kelurahan",
-        stdout=StringIO(),
-    )
 
 
 def write_csv(path, rows, *, delimiter=",", bom=False):
