@@ -24,7 +24,7 @@ import datetime
 import zoneinfo
 from typing import Any
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import (
     Count,
     F,
@@ -127,8 +127,9 @@ def data_version() -> str:
 
     Every pledge change and every delivery writes a PledgeEvent through donations.services, and
     every change of a need's counters or fields moves its `updated_at`; so a new delivery changes
-    the version at once, with no invalidation call in the services."""
-    with connection.cursor() as cursor:
+    the version at once, with no invalidation call in the services. Read where the figures are read
+    (a replica, for the public page): a version ahead of the figures would cache stale ones under it."""
+    with connections[router.db_for_read(Need)].cursor() as cursor:
         cursor.execute(
             f"""SELECT (SELECT max(id) FROM {PledgeEvent._meta.db_table}),
                        (SELECT max(updated_at) FROM {Need._meta.db_table}),
@@ -301,7 +302,7 @@ def _timeline(counted, deliveries) -> list[dict[str, Any]]:
         .annotate(first=Min(TruncMonth("created_at", tzinfo=JAKARTA)))
     )
     inner, params = firsts.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with connections[firsts.db].cursor() as cursor:
         cursor.execute(
             f"SELECT to_char(t.\"first\", 'YYYY-MM'), count(*) FROM ({inner}) t GROUP BY 1", params
         )

@@ -1,6 +1,6 @@
 """GeoJSON built by PostgreSQL itself, for layers too large to serialise feature by feature in Python."""
 
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 
 
@@ -27,6 +27,7 @@ def feature_collection(
         )::text
         FROM ({inner}) AS rows
     """
-    with connection.cursor() as cursor:
+    # The queryset's own database: a public layer is read where the router sends it (a replica).
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0].encode()

@@ -15,7 +15,8 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
 max_requests_jitter = max_requests // 10
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+# Empty turns the access log off (gunicorn itself would try to open a file named "").
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 # The proxy in front (docs/deploy.md) sets X-Forwarded-Proto; gunicorn trusts it only from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

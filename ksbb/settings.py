@@ -7,8 +7,11 @@ DEBUG is on; with DEBUG off a missing secret or host list stops the start with a
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from ksbb.content_policy import tile_sources
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "leaflet",
     "simple_history",
+    "csp",
+    "axes",
     "locations",
     "needs",
     "donations",
@@ -55,16 +60,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so the policy header is written after everything below has rendered (nonces included).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before any view reads a parameter: a NUL byte in one is a 400, never a database error.
+    "ksbb.nul_bytes.refuse_nul_bytes",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the user is known: anonymous GETs of public pages may read from the replica (if any).
+    "ksbb.replica_middleware.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the signed-in user on every history row written during an admin request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ksbb.urls"
@@ -91,9 +104,37 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgis://postgres@127.0
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# An optional PostgreSQL streaming replica for public reads (ksbb.db_routers, docs/deploy.md).
+_replica_url = env.str("REPLICA_DATABASE_URL", default="")
+if _replica_url:
+    DATABASES["replica"] = {
+        **env.db_url_config(_replica_url),
+        "ENGINE": DATABASES["default"]["ENGINE"],
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # A test run never builds a database on a read-only server.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["ksbb.db_routers.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://ksbb")}
+
+def _cache(url: str) -> dict:
+    """CACHE_URL's cache. redis:// is Django's own RedisCache: django-environ would otherwise pick
+    django-redis whenever that happens to be installed, and files ?timeout= (or key_prefix,
+    version) under a lower-case key Django ignores."""
+    scheme = url.partition(":")[0]
+    redis = scheme in ("redis", "rediss", "rediscache")
+    config = env.cache_url_config(
+        url, backend="django.core.cache.backends.redis.RedisCache" if redis else None
+    )
+    for key in ("timeout", "key_prefix", "version"):
+        if key in config:
+            config[key.upper()] = config.pop(key)
+    return config
+
+
+CACHES = {"default": _cache(env.str("CACHE_URL", default="locmemcache://ksbb"))}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -145,13 +186,61 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# Every form is rendered by the server with its token; no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp), in development and tests too so they meet what production
+# sends. Scripts come from the portal's own files, or inline with this request's nonce
+# (request.csp_nonce: the leaflet_map tag and the admin's map widget take it). Styles keep
+# 'unsafe-inline': Leaflet places every tile, marker and popup with inline style attributes, and
+# the templates colour categories through style="--accent: …"; a style cannot run code.
+# img-src gains the tile host of KSBB_TILE_URL in the map section below.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Admin brute-force protection (django-axes): a username is locked for one client address after
+# KSBB_LOGIN_FAILURE_LIMIT wrong passwords, for KSBB_LOGIN_COOLOFF_MINUTES; staff unlock it early
+# by deleting its row under "Axes: access attempts" in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("KSBB_LOGIN_FAILURE_LIMIT", default=5)
+_LOGIN_COOLOFF_MINUTES = env.int("KSBB_LOGIN_COOLOFF_MINUTES", default=60)
+if AXES_FAILURE_LIMIT < 1 or _LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "KSBB_LOGIN_FAILURE_LIMIT and KSBB_LOGIN_COOLOFF_MINUTES must be 1 or more."
+    )
+AXES_COOLOFF_TIME = _LOGIN_COOLOFF_MINUTES / 60  # axes reads a float as hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The same address the pledge rate limits use (KSBB_TRUSTED_PROXY_COUNT decides whom to believe).
+AXES_CLIENT_IP_CALLABLE = "donations.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "ksbb.lockout.locked_out"
 
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12 ships GDAL 3.6; the portal never hands GDAL untrusted SRS or raster input.
@@ -184,6 +273,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"PledgeStatusEnum": "donations.models.PledgeStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ksbb.api_schema.document_query_parameters",
+    ],
 }
 
 # Abuse limits for the pledge form and API (count per s, m, h or d).
@@ -195,6 +288,7 @@ KSBB_TRUSTED_PROXY_COUNT = env.int("KSBB_TRUSTED_PROXY_COUNT", default=0)
 # The map: the tile layer is a setting so tests (and offline demos) make no outside request.
 KSBB_TILE_URL = env.str("KSBB_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 KSBB_TILE_ATTRIBUTION = env.str("KSBB_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += tile_sources(KSBB_TILE_URL)
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (-6.2, 106.83),
     "DEFAULT_ZOOM": 11,

@@ -10,6 +10,9 @@ admin.site.site_header = _("KSBB: Large-Scale Social Collaboration")
 admin.site.site_title = _("KSBB admin")
 admin.site.index_title = _("Staff work")
 
+handler500 = "ksbb.errors.server_error"
+handler404 = "ksbb.not_found.page_not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("needs.urls")),

@@ -3,14 +3,14 @@
 # region registry (the npm package idn-area-data). Safe to run again: each step checks before it acts.
 #
 #   scripts/bootstrap.sh          what `make run` needs
-#   scripts/bootstrap.sh --test   also Chromium, for the browser tests
+#   scripts/bootstrap.sh --test   also Chromium (browser tests) and redis-server (the shared-cache test)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 packages=(postgresql-15 postgresql-15-postgis-3 gettext)
-[ "${1:-}" = "--test" ] && packages+=(chromium)
+[ "${1:-}" = "--test" ] && packages+=(chromium redis-server)
 command -v npm >/dev/null || packages+=(npm)
 # Debian's python3 makes virtualenvs only with python3-venv (ensurepip) installed.
 python=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}

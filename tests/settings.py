@@ -9,6 +9,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 os.environ["KSBB_TILE_URL"] = ""
 os.environ["EMAIL_URL"] = "consolemail://"
 os.environ["CACHE_URL"] = "locmemcache://ksbb-tests"
+# The replica-routing test adds its own replica alias; an operator's replica is never used.
+os.environ.pop("REPLICA_DATABASE_URL", None)
 
 from ksbb.settings import *  # noqa: E402, F403
 from ksbb.settings import DATABASES  # noqa: E402

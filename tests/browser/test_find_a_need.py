@@ -45,7 +45,8 @@ def portal(transactional_db):
 
 
 def markers(page) -> int:
-    page.wait_for_function("document.getElementById('need-map').dataset.markers !== undefined")
+    # A locator assertion: wait_for_function runs through eval(), which the CSP refuses.
+    expect(page.locator("#need-map")).to_have_attribute("data-markers", re.compile(r"^\d+$"))
     return int(page.get_attribute("#need-map", "data-markers"))
 
 
