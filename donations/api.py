@@ -1,5 +1,7 @@
 """The pledge API: create through the same form rules and service as the page; read and cancel by token."""
 
+from collections.abc import Mapping
+
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -9,16 +11,23 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 
 from donations import ratelimit, services
 from donations.forms import PledgeForm
 from donations.models import Collaborator, Pledge, PledgeEvent
+from ksbb.api_schema import NOT_FOUND, PLEDGE_REFUSED, THROTTLED, UNSUPPORTED_MEDIA_TYPE
 from needs.models import Need
 
 
 class PledgeThrottle(AnonRateThrottle):
     scope = "pledges"
+
+    def get_rate(self):
+        # DRF copies the rates into the class when it is imported; reading them per request lets a
+        # changed REST_FRAMEWORK setting (override_settings in tests) take effect.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
 
 class PledgeCreateSerializer(serializers.Serializer):
@@ -81,12 +90,22 @@ class PledgeSerializer(serializers.ModelSerializer):
         return reverse("donations:pledge_status", args=[pledge.token])
 
 
-@extend_schema(request=PledgeCreateSerializer, responses={201: PledgeSerializer})
+@extend_schema(
+    request=PledgeCreateSerializer,
+    responses={
+        201: PledgeSerializer,
+        400: PLEDGE_REFUSED,
+        415: UNSUPPORTED_MEDIA_TYPE,
+        429: THROTTLED,
+    },
+)
 @api_view(["POST"])
 @throttle_classes([PledgeThrottle])
 def pledge_create(request):
     """Pledge towards a need. Errors come back per field, as on the page."""
-    if not ratelimit.pledge_allowed(request, str(request.data.get("email", "")) or None):
+    # A JSON body may be any value, not only an object; the serializer refuses what is not one.
+    email = request.data.get("email", "") if isinstance(request.data, Mapping) else ""
+    if not ratelimit.pledge_allowed(request, str(email) or None):
         raise Throttled(wait=600)
     serializer = PledgeCreateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -104,14 +123,17 @@ def _by_token(token: str) -> Pledge:
     return get_object_or_404(Pledge.objects.select_related("collaborator"), token=token)
 
 
-@extend_schema(responses={200: PledgeSerializer})
+@extend_schema(responses={200: PledgeSerializer, 404: NOT_FOUND})
 @api_view(["GET"])
 def pledge_detail(request, token: str):
     """A pledge's status and history, for whoever holds its private token."""
     return Response(PledgeSerializer(_by_token(token)).data)
 
 
-@extend_schema(request=None, responses={200: PledgeSerializer})
+@extend_schema(
+    request=None,
+    responses={200: PledgeSerializer, 400: PLEDGE_REFUSED, 404: NOT_FOUND, 429: THROTTLED},
+)
 @api_view(["POST"])
 @throttle_classes([PledgeThrottle])
 def pledge_cancel(request, token: str):

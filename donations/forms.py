@@ -136,6 +136,11 @@ def validate_evidence(upload) -> str:
             with Image.open(upload) as image:
                 real_format = image.format
                 image.verify()
+            # verify() checks a PNG's chunks but not a JPEG's data: decoding the pixels is what
+            # finds a truncated or corrupt photo. Image.open has already refused a pixel bomb.
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise forms.ValidationError(_("The photo has too many pixels.")) from e
     except Exception as e:  # Pillow raises many kinds of error on a file that is not an image

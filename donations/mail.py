@@ -7,7 +7,8 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import override
 
@@ -24,11 +25,17 @@ def queue(
     """Render `donations/email/<template>_subject.txt` and `.txt` and queue them for `to`."""
     ctx = {**ctx, "base_url": settings.KSBB_BASE_URL.rstrip("/")}
     with override(language or (pledge.language if pledge else None)):
-        subject = " ".join(render_to_string(f"donations/email/{template}_subject.txt", ctx).split())
-        body = render_to_string(f"donations/email/{template}.txt", ctx)
+        subject = " ".join(_plain(f"donations/email/{template}_subject.txt", ctx).split())
+        body = _plain(f"donations/email/{template}.txt", ctx)
     mail = OutboundMail.objects.create(to=to, subject=subject[:200], body=body, pledge=pledge)
     transaction.on_commit(lambda: deliver(mail.pk))
     return mail
+
+
+def _plain(name: str, ctx: dict) -> str:
+    """A mail template rendered as the plain text it is: HTML escaping would only garble a name or
+    a title ("&lt;…") in a mail that nothing renders as HTML."""
+    return get_template(name).template.render(Context(ctx, autoescape=False))
 
 
 def area_staff_emails(pledge: Pledge) -> list[str]:

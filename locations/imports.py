@@ -60,7 +60,8 @@ def _geojson_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Point features as rows: the geometry gives latitude and longitude, properties the rest."""
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        # RecursionError: arrays or objects nested deeper than any GeoJSON is.
         raise ImportFileError(_("The file is not GeoJSON: %(error)s") % {"error": e}) from e
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFileError(_("Expected a GeoJSON FeatureCollection."))

@@ -73,8 +73,9 @@ class AreaScopedAdminMixin:
         return obj
 
     def _require_in_area(self, request, object_id):
-        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
-            raise Http404
+        # get_object reads the id as the change page does (a malformed one, "abc" or "1e3", is no
+        # object rather than an error) and answers 404 outside the area.
+        self.get_object(request, unquote(object_id))
 
     def history_view(self, request, object_id, extra_context=None):
         self._require_in_area(request, object_id)

@@ -3,9 +3,11 @@ comma or semicolon; or XLSX) row by row, never loaded whole; and checking the pl
 
 import csv
 import datetime
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
 from django.conf import settings
@@ -18,6 +20,14 @@ from locations.models import Region, Site
 # Jakarta with a margin, for "coordinates outside Jakarta" (Kepulauan Seribu included).
 JAKARTA_BOUNDS = (106.35, -6.45, 107.05, -5.15)
 
+
+# What an import reads at most: enough for a city's spreadsheets (make bench imports 100,000 rows),
+# little enough that a hostile file cannot exhaust the server's memory or time.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 64
+# An XLSX is a ZIP of XML: real workbooks of MAX_ROWS rows unpack to some 100 MB; a "zip bomb" of a
+# few hundred kilobytes can unpack to gigabytes.
+MAX_XLSX_UNPACKED = 256 * 1024 * 1024
 
 # A cell a spreadsheet would read as a formula (or that hides one behind a tab or a carriage return).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -51,9 +61,51 @@ def read_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, 
     if not path.is_file():
         raise ImportFileError(_("%(path)s: no such file.") % {"path": path})
     if path.suffix.lower() == ".xlsx":
-        yield from _xlsx_rows(path, required)
+        _check_workbook_size(path)
+        rows = _xlsx_rows(path, required)
     else:
-        yield from _csv_rows(path, required)
+        _check_line_count(path)
+        rows = _csv_rows(path, required)
+    for line, row in rows:
+        if line > MAX_ROWS + 1:  # the header is line 1
+            raise _too_many_rows()
+        yield line, row
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        _("The file has more than %(max)s rows; split it into smaller files.")
+        % {"max": f"{MAX_ROWS:,}"}
+    )
+
+
+def _check_line_count(path: Path) -> None:
+    """Refuse a text file of more than MAX_ROWS lines before reading a row of it, so an import
+    that writes as it reads never writes part of a file it then refuses."""
+    lines = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+            if lines > MAX_ROWS + 1:
+                raise _too_many_rows()
+
+
+def _check_workbook_size(path: Path) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_XLSX_UNPACKED bytes, unread. The sizes
+    are those the ZIP declares; Python's zipfile never unpacks a part beyond its declared size."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(part.file_size for part in archive.infolist())
+    except (BadZipFile, OSError, ValueError) as e:
+        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from e
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise ImportFileError(
+            _(
+                "The workbook unpacks to more than %(max)s MB: it is not a spreadsheet of needs or "
+                "sites. Save it again, or split it."
+            )
+            % {"max": MAX_XLSX_UNPACKED // (1024 * 1024)}
+        )
 
 
 def _header(cells: Iterable, required: list[str]) -> list[str]:
@@ -88,16 +140,29 @@ def _xlsx_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str,
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    unreadable = (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, ParseError)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as e:
+    except unreadable as e:
         raise ImportFileError(_("The file is not a readable XLSX workbook.")) from e
     try:
-        rows = workbook.active.iter_rows(values_only=True)
-        header = _header(next(rows, []), required)
+        sheet = workbook.active
+        # Read only as many columns as the header names: a sheet may claim all 16,384 of them and
+        # have every row padded to that width.
+        first = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+        header = _header(first, required)
+        while header and not header[-1]:
+            header.pop()
+        if (sheet.max_row or 0) > MAX_ROWS + 1:  # the sheet's own dimension, read up front
+            raise _too_many_rows()
+        rows = sheet.iter_rows(min_row=2, max_col=len(header), values_only=True)
         for line, row in enumerate(rows, start=2):
             if any(c not in (None, "") for c in row):
                 yield line, dict(zip(header, (_cell_text(c) for c in row), strict=False))
+            elif line > MAX_ROWS + 1:  # empty rows count too: a gap of a million is read row by row
+                raise _too_many_rows()
+    except unreadable as e:  # broken XML in a sheet, or entities that multiply (expat's limit)
+        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from e
     finally:
         workbook.close()
 

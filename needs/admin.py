@@ -1,3 +1,6 @@
+import re
+
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -8,8 +11,21 @@ from needs.admin_import import import_urls
 from needs.models import AidType, Category, Need, NeedStatus
 
 
+class CategoryForm(forms.ModelForm):
+    def clean_color(self):
+        # The database refuses anything else too, but with a message naming only its constraint;
+        # the colour is written into pages' style attributes, so nothing else may pass.
+        color = self.cleaned_data["color"]
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+            raise forms.ValidationError(
+                _("Give the colour as # and six hexadecimal digits, e.g. #1b6ac9.")
+            )
+        return color
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
     list_display = ["name", "order", "is_active", "color"]
     list_filter = ["is_active"]
     search_fields = ["name"]

@@ -4,12 +4,12 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from drf_spectacular.contrib.rest_framework_gis import build_geo_schema
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import build_object_type
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -17,11 +17,19 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from ksbb import api_schema
+from ksbb.api_schema import BAD_PARAMETERS, NOT_FOUND
 from ksbb.geojson import feature_collection
 from locations.models import Site
 from needs.caching import needs_conditional
 from needs.filters import NeedFilter
-from needs.models import AidType, Category, Need
+from needs.models import AidType, Category, Need, NeedStatus
+
+NeedLayer = api_schema.geojson_layer(
+    "NeedLayer",
+    "Point",
+    {"status": {"type": "string", "enum": NeedStatus.values}, "category": {"type": "string"}},
+)
 
 
 class NeedSerializer(GeoFeatureModelSerializer):
@@ -103,6 +111,52 @@ class NeedPagination(GeoJsonPagination):
     page_size = 50
     max_page_size = 500
 
+    def get_page_size(self, request):
+        # DRF quietly falls back to the default for a bad page_size; here it is bad input like any
+        # other parameter, answered with its reason.
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Give a page size from 1 to %(max)s.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+    def get_paginated_response_schema(self, schema):
+        """What get_paginated_response returns. drf-gis's own schema keeps `results` required and
+        nests under `features` the whole FeatureCollection drf-spectacular built for the list."""
+        page_link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["type", "count", "next", "previous", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "count": {"type": "integer", "minimum": 0},
+                "next": page_link,
+                "previous": page_link,
+                # The component NeedFeatureSchema describes.
+                "features": {"type": "array", "items": {"$ref": "#/components/schemas/Need"}},
+            },
+        }
+
     def paginate_queryset(self, queryset, request, view=None):
         try:
             return super().paginate_queryset(queryset, request, view)
@@ -114,6 +168,10 @@ class NeedPagination(GeoJsonPagination):
             raise
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: NeedSerializer, 400: BAD_PARAMETERS}),
+    retrieve=extend_schema(responses={200: NeedSerializer, 404: NOT_FOUND}),
+)
 @method_decorator(gzip_page, name="dispatch")
 @method_decorator(needs_conditional, name="list")
 @method_decorator(needs_conditional, name="retrieve")
@@ -135,7 +193,8 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
         return super().filter_queryset(queryset)
 
     @extend_schema(
-        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
+        filters=True,
+        responses={(200, "application/geo+json"): NeedLayer, 400: BAD_PARAMETERS},
         description="Every need matching the filters as one GeoJSON FeatureCollection, built by "
         "PostgreSQL; properties: status, category (slug). For the map; use the list for details.",
     )
@@ -154,10 +213,13 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "recipients", "color"]
 
 
+@extend_schema_view(retrieve=extend_schema(responses={200: CategorySerializer, 404: NOT_FOUND}))
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CategorySerializer
     queryset = Category.objects.filter(is_active=True)
     lookup_field = "slug"
+    # A slug's shape: anything else (a NUL byte above all) is a 404 before any query.
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     pagination_class = None
 
 
@@ -169,6 +231,10 @@ class AidTypeSerializer(serializers.ModelSerializer):
         fields = ["id", "category", "name", "unit"]
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: AidTypeSerializer, 400: BAD_PARAMETERS}),
+    retrieve=extend_schema(responses={200: AidTypeSerializer, 404: NOT_FOUND}),
+)
 class AidTypeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AidTypeSerializer
     queryset = AidType.objects.filter(is_active=True, category__is_active=True).select_related(
