@@ -21,7 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from donations import services
+from donations import holds, services
 from donations.forms import DeliveryForm, ReasonForm, ScheduleForm
 from donations.models import (
     HOLDING_STATUSES,
@@ -141,6 +141,36 @@ class OverdueFilter(admin.SimpleListFilter):
         return overdue(queryset) if self.value() == "yes" else queryset
 
 
+def deadline_window(queryset, window: str):
+    """Holding pledges by their hold's deadline: past it (the next expire_pledges run frees them),
+    due within 24 hours, or later."""
+    now = timezone.now()
+    soon = now + holds.DUE_SOON
+    queryset = queryset.filter(status__in=HOLDING_STATUSES)
+    if window == "past":
+        return queryset.filter(hold_until__lte=now)
+    if window == "24h":
+        return queryset.filter(hold_until__gt=now, hold_until__lte=soon)
+    return queryset.filter(hold_until__gt=soon)
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = _("hold deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("past", _("Past the deadline")),
+            ("24h", _("Due within 24 hours")),
+            ("later", _("Later")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("past", "24h", "later"):
+            return deadline_window(queryset, self.value())
+        return queryset
+
+
 class AgeFilter(admin.SimpleListFilter):
     title = _("age")
     parameter_name = "age"
@@ -174,7 +204,7 @@ class CategoryFilter(admin.SimpleListFilter):
         return [(str(c.pk), c.name) for c in Category.objects.all()]
 
     def queryset(self, request, queryset):
-        if self.value():
+        if self.value() and self.value().isdigit():  # a category's id; anything else is ignored
             return queryset.filter(need__aid_type__category_id=self.value())
         return queryset
 
@@ -202,6 +232,7 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         ("collaborator_kind", "collaborator__kind"),
         ("anonymous", "collaborator__is_anonymous"),
         ("scheduled_for", "scheduled_for"),
+        ("hold_until", "hold_until"),
         ("created_at", "created_at"),
     ]
     private_export_fields = [
@@ -223,6 +254,7 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         "quantity_delivered",
         "status",
         "scheduled_for",
+        "hold_deadline",
         "created_at",
         "flags",
     ]
@@ -232,6 +264,7 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         *area_filters(PLEDGE_AREA),
         "collaborator__kind",
         AgeFilter,
+        DeadlineFilter,
         OverdueFilter,
     ]
     list_select_related = [
@@ -253,11 +286,12 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         ("quantity", "quantity_delivered", "status"),
         "message",
         ("scheduled_for", "status_reason"),
+        ("hold_until", "reminded_at", "extended_at"),
         ("created_at", "confirmed_at", "scheduled_at", "delivered_at", "closed_at"),
     ]
     readonly_fields = flatten(fields)
     inlines = [PledgeEventInline, DeliveryInline]
-    actions = ["confirm_pledges", "schedule_pledges", "reject_pledges"]
+    actions = ["confirm_pledges", "schedule_pledges", "reject_pledges", "hand_over_pledges"]
 
     def get_queryset(self, request):
         return with_flags(super().get_queryset(request))
@@ -298,6 +332,15 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
     def category(self, pledge):
         return pledge.need.aid_type.category
 
+    @admin.display(description=_("held until"), ordering="hold_until")
+    def hold_deadline(self, pledge):
+        if not pledge.is_holding:
+            return "–"
+        text = timezone.localtime(pledge.hold_until).strftime("%Y-%m-%d %H:%M")
+        if pledge.extended_at:
+            text += " " + gettext("(extended)")
+        return text
+
     @admin.display(description=_("attention"))
     def flags(self, pledge):
         notes = []
@@ -305,6 +348,12 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
             notes.append(gettext("overlap"))
         if pledge.is_holding and not pledge.site_verified:
             notes.append(gettext("no verified contact"))
+        if pledge.is_holding:
+            now = timezone.now()
+            if pledge.hold_until <= now:
+                notes.append(gettext("past deadline"))
+            elif pledge.hold_until <= now + holds.DUE_SOON:
+                notes.append(gettext("deadline within 24 h"))
         if (
             pledge.status in (PledgeStatus.SUBMITTED, PledgeStatus.CONFIRMED)
             and (pledge.confirmed_at or pledge.created_at) < overdue_cutoff()
@@ -421,14 +470,18 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
 
     # Actions
 
-    def _transition_all(self, request, queryset, to_status, **kwargs):
+    def _transition_all(self, request, queryset, to_status, change=None, **kwargs):
         """Move each selected pledge on its own (one transaction each): a refusal names its pledge
-        and leaves the others to proceed; a summary says which did what."""
+        and leaves the others to proceed; a summary says which did what. `change(pledge, actor)`
+        replaces services.transition for a move with its own service (the hand-over)."""
         actor = services.Actor.staff(request.user)
         done, refused = [], []
         for pledge in queryset.order_by("pk"):
             try:
-                services.transition(pledge, to_status, actor=actor, **kwargs)
+                if change is not None:
+                    change(pledge, actor)
+                else:
+                    services.transition(pledge, to_status, actor=actor, **kwargs)
             except services.PledgeError as e:
                 refused.append(pledge.pk)
                 self.message_user(request, e.message, messages.ERROR)
@@ -495,6 +548,30 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
                 request, queryset, PledgeStatus.REJECTED, reason=form.cleaned_data["reason"]
             )
         return action_form_page(self, request, queryset, form, gettext("Reject"), "reject_pledges")
+
+    @admin.action(description=_("Expire early (hand over)…"), permissions=["triage"])
+    def hand_over_pledges(self, request, queryset):
+        """End a stalled pledge's hold now, with a reason, so another collaborator can take its
+        quantity; services.expire_early tells the donor and the area's staff."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            return self._transition_all(
+                request,
+                queryset,
+                PledgeStatus.EXPIRED,
+                change=lambda pledge, actor: services.expire_early(
+                    pledge, actor=actor, reason=reason
+                ),
+            )
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            form,
+            gettext("Expire early and hand the quantity over"),
+            "hand_over_pledges",
+        )
 
     # Pages of its own: recording a delivery, the dashboard
 
@@ -593,6 +670,7 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
             "opts": self.model._meta,
             "waiting": [(PledgeStatus(s), waiting.get(s, 0)) for s in HOLDING_STATUSES],
             "overdue": overdue(pledges).count(),
+            "due_soon": deadline_window(pledges, "24h").count(),
             "overdue_days": settings.KSBB_PLEDGE_OVERDUE_DAYS,
             "deliveries_this_week": deliveries.count(),
             "unverified_sites": unverified_sites[:50],

@@ -81,6 +81,7 @@ class PledgeSerializer(serializers.ModelSerializer):
             "quantity_delivered",
             "status",
             "scheduled_for",
+            "hold_until",
             "shown_as",
             "created_at",
             "history",

@@ -167,6 +167,12 @@ class Pledge(models.Model):
         blank=True,
         help_text=_("When it was cancelled, rejected or expired."),
     )
+    # The hold (docs/pledges.md): while holding, the pledge keeps its quantity until this moment,
+    # then `manage.py expire_pledges` frees it. Set by the services with each status and extension.
+    hold_until = models.DateTimeField(_("held until"), null=True, blank=True)
+    # Both belong to the current deadline: confirming or scheduling sets a new one and clears them.
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    extended_at = models.DateTimeField(_("hold extended"), null=True, blank=True)
 
     objects = PledgeQuerySet.as_manager()
 
@@ -174,7 +180,15 @@ class Pledge(models.Model):
         verbose_name = pgettext_lazy("model", "pledge")
         verbose_name_plural = _("pledges")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "created_at"], name="pledge_status_created_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="pledge_status_created_idx"),
+            # expire_pledges runs every minute and looks only at holds that are running.
+            models.Index(
+                fields=["hold_until"],
+                name="pledge_running_hold_idx",
+                condition=Q(status__in=HOLDING_STATUSES),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="pledge_quantity_positive",
@@ -202,6 +216,16 @@ class Pledge(models.Model):
             models.CheckConstraint(
                 name="pledge_delivered_has_time",
                 condition=~Q(status="delivered") | Q(delivered_at__isnull=False),
+            ),
+            # A hold without an end would block the need for ever: the no-overlap guarantee must
+            # not become a way to freeze aid.
+            models.CheckConstraint(
+                name="pledge_holding_has_deadline",
+                condition=~Q(status__in=HOLDING_STATUSES) | Q(hold_until__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="pledge_extended_has_deadline",
+                condition=Q(extended_at__isnull=True) | Q(hold_until__isnull=False),
             ),
         ]
 

@@ -6,7 +6,7 @@ functions running together cannot deadlock.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,8 +16,9 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from donations import mail
+from donations import holds, mail
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -28,7 +29,7 @@ from donations.models import (
     PledgeStatus,
 )
 from locations.models import ContactPerson
-from needs.models import Need
+from needs.models import Category, Need
 
 S = PledgeStatus
 
@@ -117,7 +118,11 @@ def pledge(
             remaining=need.quantity_remaining,
         )
     created = Pledge.objects.create(
-        need=need, collaborator=collaborator, quantity=quantity, message=message
+        need=need,
+        collaborator=collaborator,
+        quantity=quantity,
+        message=message,
+        hold_until=holds.deadline(S.SUBMITTED, _category(need), now=timezone.now()),
     )
     need.quantity_pledged += quantity
     _attribute(need, actor, _("Pledge #%(pk)s made") % {"pk": created.pk})
@@ -196,6 +201,30 @@ def _lock(pledge_id: int) -> tuple[Need, Pledge]:
     return need, locked
 
 
+def _category(need: Need) -> Category:
+    """The need's category, for its hold rule (one query; the need may come from a lock without joins)."""
+    return Category.objects.get(aid_types__id=need.aid_type_id)
+
+
+def _close(need: Need, locked: Pledge, to_status: str, actor: Actor, now: datetime, label=None):
+    """Take a locked pledge out of the flow: what was not delivered goes back to the need at once.
+    The caller sets the status, saves and records. Returns the quantity freed."""
+    freed = locked.quantity_outstanding
+    need.quantity_pledged -= freed
+    _attribute(
+        need,
+        actor,
+        label or _("Pledge #%(pk)s %(status)s") % {"pk": locked.pk, "status": S(to_status).label},
+    )
+    need.save(update_fields=["quantity_pledged", "updated_at"])
+    locked.closed_at = now
+    return freed
+
+
+def _when(moment: datetime | None) -> str:
+    return holds.when(moment) if moment else ""
+
+
 def site_has_verified_contact(site_id: int) -> bool:
     return ContactPerson.objects.filter(
         site_id=site_id, verification_status=ContactPerson.Verification.VERIFIED
@@ -216,6 +245,19 @@ def transition(
     before = locked.status
     if to_status == S.DELIVERED:
         raise PledgeError(_("A pledge becomes delivered only by recording a delivery."))
+    if before == S.EXPIRED and to_status != S.EXPIRED:
+        # Most often the expiry job took the row lock first: say so rather than just "cannot".
+        raise PledgeError(
+            _(
+                "Pledge #%(pk)s expired on %(when)s and its quantity was freed for others; "
+                "it can no longer become %(after)s."
+            )
+            % {
+                "pk": locked.pk,
+                "when": _when(locked.closed_at),
+                "after": S(to_status).label if to_status in S.values else to_status,
+            }
+        )
     if to_status not in TRANSITIONS[before]:
         raise PledgeError(
             _("Pledge #%(pk)s is %(before)s and cannot become %(after)s.")
@@ -241,14 +283,13 @@ def transition(
     elif to_status == S.CONFIRMED:
         locked.confirmed_at = now
     elif to_status in CLOSING:
-        need.quantity_pledged -= locked.quantity_outstanding
-        _attribute(
-            need,
-            actor,
-            _("Pledge #%(pk)s %(status)s") % {"pk": locked.pk, "status": S(to_status).label},
+        _close(need, locked, to_status, actor, now)
+    if to_status in (S.CONFIRMED, S.SCHEDULED):
+        # A new stage, a new deadline: with its own reminder and its own extension.
+        locked.hold_until = holds.deadline(
+            to_status, _category(need), now=now, scheduled_for=scheduled_for
         )
-        need.save(update_fields=["quantity_pledged", "updated_at"])
-        locked.closed_at = now
+        locked.reminded_at = locked.extended_at = None
     locked.status = to_status
     locked.status_reason = reason
     locked.save()
@@ -263,7 +304,37 @@ def cancel(pledge: Pledge, *, actor: Actor = DONOR, reason: str = "") -> Pledge:
     return transition(pledge, S.CANCELLED, actor=actor, reason=reason)
 
 
-@transaction.atomic
+def _store_evidence(upload) -> str:
+    """Write a delivery's photo under its final (random) name and return the name; "" for none.
+
+    On a failed write (a full disk, say) whatever part of the file reached the storage is removed
+    and the delivery is refused with a message: FileSystemStorage leaves a partial file behind."""
+    if not upload:
+        return ""
+    field = Delivery._meta.get_field("evidence")
+    name = field.storage.get_available_name(
+        field.generate_filename(None, upload.name), max_length=field.max_length
+    )
+    try:
+        return field.storage.save(name, upload, max_length=field.max_length)
+    except OSError as e:
+        _discard_evidence(name)
+        raise PledgeError(
+            _(
+                "The photo could not be stored (the server's storage is full or unavailable), so "
+                "nothing was recorded. Try again later, or record the delivery without the photo "
+                "and tell the portal's administrators."
+            ),
+            field="evidence",
+        ) from e
+
+
+def _discard_evidence(name: str) -> None:
+    storage = Delivery._meta.get_field("evidence").storage
+    if name and storage.exists(name):
+        storage.delete(name)
+
+
 def record_delivery(
     pledge: Pledge,
     *,
@@ -274,44 +345,54 @@ def record_delivery(
     evidence=None,
     note: str = "",
 ) -> Delivery:
-    """Record a hand-over of (part of) a scheduled pledge; the pledge is delivered once all of it is."""
-    need, locked = _lock(pledge.pk)
-    if locked.status != S.SCHEDULED:
-        raise PledgeError(
-            _("Pledge #%(pk)s is %(status)s; only a scheduled pledge can be delivered.")
-            % {"pk": locked.pk, "status": S(locked.status).label}
-        )
-    if quantity < 1 or quantity > locked.quantity_outstanding:
-        raise PledgeError(
-            _("The delivery quantity must be between 1 and %(max)s.")
-            % {"max": locked.quantity_outstanding},
-            field="quantity",
-        )
-    delivery = Delivery.objects.create(
-        pledge=locked,
-        quantity=quantity,
-        delivered_on=delivered_on,
-        opd=opd,
-        recorded_by=actor.user,
-        evidence=evidence or "",
-        note=note,
-    )
-    before = locked.status
-    locked.quantity_delivered += quantity
-    if locked.quantity_delivered == locked.quantity:
-        locked.status = S.DELIVERED
-        locked.delivered_at = timezone.now()
-    locked.save()
-    need.quantity_delivered += quantity
-    _attribute(need, actor, _("Delivery for pledge #%(pk)s") % {"pk": locked.pk})
-    need.save(update_fields=["quantity_delivered", "updated_at"])
-    _record(locked, before, actor, note, quantity=quantity)
-    mail.queue(
-        locked.collaborator.email,
-        "pledge_delivered",
-        {"pledge": locked, "delivery": delivery},
-        pledge=locked,
-    )
+    """Record a hand-over of (part of) a scheduled pledge; the pledge is delivered once all of it is.
+
+    The photo is written once the checks pass and before its row exists, so no row ever lacks its
+    file; if anything fails afterwards, the commit included, the file is removed again."""
+    stored = ""
+    try:
+        with transaction.atomic():
+            need, locked = _lock(pledge.pk)
+            if locked.status != S.SCHEDULED:
+                raise PledgeError(
+                    _("Pledge #%(pk)s is %(status)s; only a scheduled pledge can be delivered.")
+                    % {"pk": locked.pk, "status": S(locked.status).label}
+                )
+            if quantity < 1 or quantity > locked.quantity_outstanding:
+                raise PledgeError(
+                    _("The delivery quantity must be between 1 and %(max)s.")
+                    % {"max": locked.quantity_outstanding},
+                    field="quantity",
+                )
+            stored = _store_evidence(evidence)
+            delivery = Delivery.objects.create(
+                pledge=locked,
+                quantity=quantity,
+                delivered_on=delivered_on,
+                opd=opd,
+                recorded_by=actor.user,
+                evidence=stored,
+                note=note,
+            )
+            before = locked.status
+            locked.quantity_delivered += quantity
+            if locked.quantity_delivered == locked.quantity:
+                locked.status = S.DELIVERED
+                locked.delivered_at = timezone.now()
+            locked.save()
+            need.quantity_delivered += quantity
+            _attribute(need, actor, _("Delivery for pledge #%(pk)s") % {"pk": locked.pk})
+            need.save(update_fields=["quantity_delivered", "updated_at"])
+            _record(locked, before, actor, note, quantity=quantity)
+            mail.queue(
+                locked.collaborator.email,
+                "pledge_delivered",
+                {"pledge": locked, "delivery": delivery},
+                pledge=locked,
+            )
+    except BaseException:
+        _discard_evidence(stored)
+        raise
     return delivery
 
 
@@ -335,3 +416,220 @@ def counter_mismatches():
         .exclude(quantity_pledged=F("expected_pledged"), quantity_delivered=F("expected_delivered"))
         .order_by("pk")
     )
+
+
+# Holds (docs/pledges.md): a pledge keeps its quantity until `hold_until`; the donor is reminded
+# before, may extend once, and `manage.py expire_pledges` frees what stalls. Staff may hand a
+# stalled pledge's quantity over early.
+
+
+def _portal_language():
+    """History and staff mails speak the portal's language, whoever triggered the change."""
+    return override(settings.LANGUAGE_CODE)
+
+
+@transaction.atomic
+def extend_hold(pledge: Pledge, *, actor: Actor = DONOR, now: datetime | None = None) -> Pledge:
+    """The donor is still on it: move the deadline once by the rule's own length (the category's
+    hold, or its grace for a scheduled pledge). Refused when the pledge no longer holds, its hold
+    has already passed, or it was already extended since its last deadline was set."""
+    now = now or timezone.now()
+    need, locked = _lock(pledge.pk)
+    # Checked under the lock: the expiry job or staff may have moved the pledge meanwhile.
+    if locked.status == S.EXPIRED:
+        raise PledgeError(
+            _(
+                "Your pledge expired on %(when)s and its quantity is free for other donors again. "
+                "You are welcome to pledge again from the need's page."
+            )
+            % {"when": _when(locked.closed_at)}
+        )
+    if not locked.is_holding:
+        raise PledgeError(
+            _("Your pledge is %(status)s: only a pledge that still holds its quantity is extended.")
+            % {"status": S(locked.status).label}
+        )
+    if locked.hold_until <= now:
+        raise PledgeError(
+            _(
+                "The hold ended on %(when)s, so it can no longer be extended; its quantity is being "
+                "freed for other donors."
+            )
+            % {"when": _when(locked.hold_until)}
+        )
+    if locked.extended_at is not None:
+        raise PledgeError(
+            _(
+                "The hold was already extended once, on %(when)s, and runs until %(until)s. It "
+                "cannot be extended again; staff will contact you, or you can cancel."
+            )
+            % {"when": _when(locked.extended_at), "until": _when(locked.hold_until)}
+        )
+    locked.hold_until += holds.rule_length(locked.status, _category(need))
+    locked.extended_at = now
+    locked.save(update_fields=["hold_until", "extended_at"])
+    with _portal_language():
+        reason = _("Hold extended once, until %(until)s.") % {"until": _when(locked.hold_until)}
+    _record(locked, locked.status, actor, reason)
+    return locked
+
+
+def _notify_freed(locked: Pledge, freed: int, *, reason: str, donor_reason: str, by: Actor) -> None:
+    """Tell the donor, kindly, and the area's staff, so they can point another collaborator at
+    the freed quantity."""
+    need = locked.need
+    mail.queue(
+        locked.collaborator.email,
+        "pledge_expired",
+        {
+            "pledge": locked,
+            "freed": freed,
+            "reason": donor_reason,
+            "handed_over": by.label == "staff",
+        },
+        pledge=locked,
+    )
+    for address in mail.area_staff_emails(locked):
+        mail.queue(
+            address,
+            "staff_pledge_freed",
+            {
+                "pledge": locked,
+                "freed": freed,
+                "reason": reason,
+                "by": by.user,
+                "remaining": need.quantity_remaining,
+                "admin_url": reverse("admin:needs_need_change", args=[need.pk]),
+            },
+            pledge=locked,
+            language=settings.LANGUAGE_CODE,
+        )
+
+
+@transaction.atomic
+def expire_early(pledge: Pledge, *, actor: Actor, reason: str) -> Pledge:
+    """Hand-over: staff end a stalled pledge's hold before its deadline, with a reason, so another
+    collaborator can take its quantity. Audited (the history with the staff member; the need's own
+    history of its counter) and announced to the donor and the area's staff."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PledgeError(_("Say why the pledge is handed over."), field="reason")
+    need, locked = _lock(pledge.pk)
+    if not locked.is_holding:
+        raise PledgeError(
+            _("Pledge #%(pk)s is %(status)s: only a pledge that holds its quantity is handed over.")
+            % {"pk": locked.pk, "status": S(locked.status).label}
+        )
+    before = locked.status
+    label = _("Pledge #%(pk)s handed over: %(reason)s") % {"pk": locked.pk, "reason": reason}
+    freed = _close(need, locked, S.EXPIRED, actor, timezone.now(), label=label)
+    locked.status = S.EXPIRED
+    locked.status_reason = reason
+    locked.save()
+    _record(locked, before, actor, reason)
+    _notify_freed(locked, freed, reason=reason, donor_reason=reason, by=actor)
+    return locked
+
+
+# What expire_one and remind_one found, for the job's summary.
+EXPIRED, REMINDED, BUSY, NOT_DUE = "expired", "reminded", "busy", "not due"
+
+
+def _lock_without_waiting(pledge_id: int) -> tuple[Need | None, Pledge | None]:
+    """The need's row and the pledge's, in the usual order, or (None, None) when another
+    transaction holds either: a staff action or donor in progress wins, and the job comes back
+    next run; two runs of the job never take the same pledge."""
+    need_id = Pledge.objects.filter(pk=pledge_id).values_list("need_id", flat=True).first()
+    need = Need.objects.select_for_update(skip_locked=True).filter(pk=need_id).first()
+    if need is None:
+        return None, None
+    locked = (
+        Pledge.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("collaborator")
+        .filter(pk=pledge_id)
+        .first()
+    )
+    if locked is None:
+        return None, None
+    locked.need = need
+    return need, locked
+
+
+@transaction.atomic
+def expire_one(pledge_id: int, *, now: datetime) -> tuple[str, int]:
+    """Expire one pledge whose hold has passed: free its quantity on the need, record the rule,
+    tell the donor and the area's staff. Returns (outcome, quantity freed)."""
+    need, locked = _lock_without_waiting(pledge_id)
+    if locked is None:
+        return BUSY, 0
+    # Re-read under the lock: staff may have confirmed it, or the donor extended it, meanwhile.
+    if not locked.is_holding or locked.hold_until > now:
+        return NOT_DUE, 0
+    category = _category(need)
+    with _portal_language():
+        reason = holds.rule_text(locked, category)
+    with override(locked.language):
+        donor_reason = holds.rule_text(locked, category)
+    before = locked.status
+    freed = _close(need, locked, S.EXPIRED, SYSTEM, now)
+    locked.status = S.EXPIRED
+    locked.status_reason = reason
+    locked.save()
+    _record(locked, before, SYSTEM, reason)
+    _notify_freed(locked, freed, reason=reason, donor_reason=donor_reason, by=SYSTEM)
+    return EXPIRED, freed
+
+
+@transaction.atomic
+def remind_one(pledge_id: int, *, now: datetime) -> str:
+    """Remind the donor once before the deadline, with their link to extend the hold or cancel."""
+    locked = (
+        Pledge.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("collaborator", "need__aid_type__category", "need__site__kelurahan")
+        .filter(pk=pledge_id)
+        .first()
+    )
+    if locked is None:
+        return BUSY
+    category = locked.need.aid_type.category
+    if not holds.reminder_due(locked, category, now):
+        return NOT_DUE
+    locked.reminded_at = now
+    locked.save(update_fields=["reminded_at"])
+    ctx = {"pledge": locked, "can_extend": locked.extended_at is None}
+    if locked.extended_at is None:
+        ctx["extended_until"] = locked.hold_until + holds.rule_length(locked.status, category)
+    mail.queue(locked.collaborator.email, "pledge_reminder", ctx, pledge=locked)
+    return REMINDED
+
+
+@dataclass
+class HoldRun:
+    """What one run of `manage.py expire_pledges` did."""
+
+    reminded: int = 0
+    expired: int = 0
+    freed: int = 0
+    busy: int = 0
+
+
+def run_holds(*, now: datetime | None = None) -> HoldRun:
+    """Send the reminders that are due and expire the holds that have passed, each pledge in its
+    own transaction. Idempotent and safe to run concurrently with itself: what another run, a staff
+    action or a donor holds is skipped (`busy`) and looked at again next run."""
+    now = now or timezone.now()
+    run = HoldRun()
+    running = Pledge.objects.holding().order_by("hold_until", "pk")
+    for pk in running.filter(hold_until__lte=now).values_list("pk", flat=True):
+        outcome, freed = expire_one(pk, now=now)
+        run.expired += outcome == EXPIRED
+        run.freed += freed
+        run.busy += outcome == BUSY
+    soon = running.filter(
+        reminded_at=None, hold_until__gt=now, hold_until__lte=now + holds.REMINDER_LEAD
+    )
+    for pk in soon.values_list("pk", flat=True):
+        outcome = remind_one(pk, now=now)
+        run.reminded += outcome == REMINDED
+        run.busy += outcome == BUSY
+    return run

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from donations import opendata, ratelimit, services
+from donations import holds, opendata, ratelimit, services
 from donations import transparency as public_figures
 from donations.forms import PledgeForm
 from donations.models import HOLDING_STATUSES, Collaborator, Pledge, PledgeStatus
@@ -105,10 +105,46 @@ def pledge_status(request, token: str):
         "events": pledge.events.all(),
         "can_cancel": services.S.CANCELLED in services.TRANSITIONS[pledge.status],
         "is_new": request.session.pop("ksbb_new_pledge", None) == pledge.pk,
+        **_hold(pledge),
     }
     response = render(request, "donations/pledge_status.html", ctx)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def _hold(pledge: Pledge) -> dict:
+    """What the donor's page says about the hold: its deadline, and whether (and to when) the one
+    extension can move it. Reading the page never changes it (mail scanners open links)."""
+    if not pledge.is_holding:
+        return {}
+    now = timezone.now()
+    category = pledge.need.aid_type.category
+    can_extend = pledge.extended_at is None and pledge.hold_until > now
+    return {
+        "hold_until": pledge.hold_until,
+        "hold_passed": pledge.hold_until <= now,
+        "can_extend": can_extend,
+        "extended_until": pledge.hold_until + holds.rule_length(pledge.status, category)
+        if can_extend
+        else None,
+    }
+
+
+@require_POST
+def pledge_extend(request, token: str):
+    """The donor's "still on it": extends the hold once (services.extend_hold). POST only."""
+    pledge = get_object_or_404(Pledge, token=token)
+    try:
+        pledge = services.extend_hold(pledge, actor=services.DONOR)
+    except services.PledgeError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(
+            request,
+            _("Thank you! Your pledge is held for you until %(until)s.")
+            % {"until": holds.when(pledge.hold_until)},
+        )
+    return redirect(pledge)
 
 
 @require_POST

@@ -28,8 +28,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import Count, Max
+from django.utils import timezone
 
-from donations import services
+from donations import holds, services
 from donations.models import Collaborator, Delivery, Opd, Pledge, PledgeStatus
 from locations.boundaries import import_boundaries
 from locations.models import ContactPerson, Region, Site
@@ -983,6 +984,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
     before = Pledge.objects.aggregate(last=Max("pk"))["last"] or 0
     _write_needs_and_pledges(demo.needs, site_ids, opds, collaborators, staff, created)
     _backdate_history(after_pk=before)
+    _date_holds(after_pk=before)
     return dict(created)
 
 
@@ -1039,6 +1041,37 @@ def _backdate_history(after_pk: int) -> None:
              WHERE first.collaborator_id = c.id AND c.created_at > first.t
             """
         )
+
+
+# Every EXTENDED_EVERY-th open pledge (by id) was extended once by its donor.
+EXTENDED_EVERY = 6
+
+
+def _date_holds(after_pk: int) -> None:
+    """Give the open pledges this run made holds that run on the day the demo is loaded.
+
+    Their history is dated 2020, but a demo whose holds had all lapsed would be emptied by the first
+    `expire_pledges`. So each submitted or confirmed pledge is taken to have reached its status part
+    of a hold ago (a share spread by its id), and its deadline follows the rule from there: some end
+    within the day, most later; every EXTENDED_EVERY-th was extended once, by the rule's length. The
+    extension is written here rather than through services.extend_hold, whose history row would be
+    dated today: the demo's history stays in 2020, where /transparansi/?as_of reads it. Scheduled
+    pledges keep what the service set: their past delivery date counts from the load.
+    """
+    now = timezone.now()
+    pledges = list(
+        Pledge.objects.filter(pk__gt=after_pk, status__in=[S.SUBMITTED, S.CONFIRMED])
+        .select_related("need__aid_type__category")
+        .order_by("pk")
+    )
+    for p in pledges:
+        length = holds.rule_length(p.status, p.need.aid_type.category)
+        elapsed = (p.pk * 7919) % 97 / 97  # deterministic, spread over [0, 1)
+        p.hold_until = now + length * (1 - elapsed)
+        if p.pk % EXTENDED_EVERY == 0:
+            p.extended_at = now
+            p.hold_until += length
+    Pledge.objects.bulk_update(pledges, ["hold_until", "extended_at"])
 
 
 def _write_sites(plans: list[SitePlan], created: Counter) -> dict[tuple, int]:

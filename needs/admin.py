@@ -26,7 +26,7 @@ class CategoryForm(forms.ModelForm):
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryForm
-    list_display = ["name", "order", "is_active", "color"]
+    list_display = ["name", "order", "is_active", "color", "hold_days", "grace_days"]
     list_filter = ["is_active"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

@@ -25,6 +25,21 @@ class Category(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # How long a pledge may hold its quantity before it expires (docs/pledges.md, "Holds"): food
+    # cannot wait long, a business training or a house repair takes longer to arrange.
+    hold_days = models.PositiveSmallIntegerField(
+        _("hold (days)"),
+        default=7,
+        help_text=_(
+            "Days a submitted pledge holds its quantity while staff confirm it, and again a "
+            "confirmed one while its delivery date is agreed."
+        ),
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace after the delivery date (days)"),
+        default=3,
+        help_text=_("Days a scheduled pledge still holds its quantity after its delivery date."),
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -33,6 +48,16 @@ class Category(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="category_color_is_hex", condition=Q(color__regex=r"^#[0-9a-fA-F]{6}$")
+            ),
+            models.CheckConstraint(
+                name="category_hold_days_positive",
+                condition=Q(hold_days__gt=0),
+                violation_error_message=_("A hold lasts at least one day."),
+            ),
+            models.CheckConstraint(
+                name="category_grace_days_positive",
+                condition=Q(grace_days__gt=0),
+                violation_error_message=_("The grace after the delivery date is at least one day."),
             ),
         ]
 

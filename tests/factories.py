@@ -18,6 +18,7 @@ def seed_categories() -> None:
     from django.apps import apps
 
     importlib.import_module("needs.migrations.0002_seed_categories").seed(apps, None)
+    importlib.import_module("needs.migrations.0004_category_holds").set_holds(apps, None)
 
 
 def kelurahan(code: str = "31.71.01.1001") -> Region:

@@ -143,6 +143,33 @@ class TestWithoutFiles:
         opds = set(Delivery.objects.values_list("opd__kind", flat=True))
         assert {"satpol_pp", "kelurahan"} <= opds
 
+    def test_open_pledges_hold_by_their_categorys_rule_some_due_soon_some_extended(self, db):
+        import datetime
+
+        from django.utils import timezone
+
+        from donations import holds, services
+
+        now = timezone.now()
+        holding = Pledge.objects.holding().select_related("need__aid_type__category")
+        assert holding.exists() and not holding.filter(hold_until__lte=now).exists()
+        # Loaded today, or yesterday if the class's tests run past midnight.
+        loaded_on = [timezone.localdate(now) - datetime.timedelta(days=d) for d in (0, 1)]
+        for p in holding:
+            category = p.need.aid_type.category
+            if p.status == PledgeStatus.SCHEDULED:
+                grace = datetime.timedelta(days=category.grace_days)
+                assert p.hold_until in {
+                    holds.end_of_day(max(p.scheduled_for, day) + grace) for day in loaded_on
+                }
+            else:
+                times = 2 if p.extended_at else 1
+                assert p.hold_until <= now + times * holds.rule_length(p.status, category)
+        assert holding.filter(hold_until__lte=now + holds.DUE_SOON).exists()
+        assert holding.filter(extended_at__isnull=False).exists()
+        # So the first run of the cron job after loading the demo expires nothing.
+        assert services.run_holds(now=now).expired == 0
+
     def test_running_it_again_changes_nothing(self, db, settings, capsys):
         settings.DEBUG = True
         before = _state()
