@@ -163,7 +163,7 @@ def test_an_extended_hold_is_reminded_that_it_cannot_be_extended_again(clock, pl
 # The extension
 
 
-def test_the_hold_is_extended_once_by_the_same_rule(clock, pledge):
+def test_the_hold_is_extended_once_by_the_same_rule(clock, pledge, english):
     clock.advance(days=2, hours=6)
     extended = services.extend_hold(pledge)
     assert extended.hold_until == START + 6 * DAY and extended.extended_at == clock.now
@@ -186,7 +186,7 @@ def test_a_scheduled_pledge_is_extended_by_its_grace(clock, pledge, province_sta
     assert extended.hold_until == datetime.datetime(2025, 6, 14, 23, 59, tzinfo=JAKARTA)
 
 
-def test_a_hold_that_has_passed_is_not_extended(clock, pledge):
+def test_a_hold_that_has_passed_is_not_extended(clock, pledge, english):
     clock.advance(days=3, minutes=1)
     with pytest.raises(services.PledgeError) as refused:
         services.extend_hold(pledge)
@@ -194,14 +194,14 @@ def test_a_hold_that_has_passed_is_not_extended(clock, pledge):
     assert Pledge.objects.get(pk=pledge.pk).extended_at is None
 
 
-def test_a_pledge_that_no_longer_holds_is_not_extended(clock, pledge):
+def test_a_pledge_that_no_longer_holds_is_not_extended(clock, pledge, english):
     services.cancel(pledge)
     with pytest.raises(services.PledgeError) as refused:
         services.extend_hold(pledge)
     assert "only a pledge that still holds its quantity" in refused.value.message
 
 
-def test_an_expired_pledge_is_not_extended_and_the_donor_is_told_why(clock, pledge):
+def test_an_expired_pledge_is_not_extended_and_the_donor_is_told_why(clock, pledge, english):
     services.run_holds(now=START + 3 * DAY)
     with pytest.raises(services.PledgeError) as refused:
         services.extend_hold(pledge)
