@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from ksbb.widgets import QuickSelect
 from locations.models import Region, Site
 from needs.models import AidType, Category, Need, NeedStatus
 
@@ -28,6 +29,7 @@ class RegionChoiceFilter(django_filters.ModelChoiceFilter):
             queryset=Region.objects.filter(level=level).order_by("code"),
             to_field_name="code",
             method="filter_region",
+            widget=QuickSelect,
             **kwargs,
         )
 
@@ -73,11 +75,13 @@ class NeedFilter(django_filters.FilterSet):
         to_field_name="slug",
         field_name="aid_type__category",
         empty_label=_("All categories"),
+        widget=QuickSelect,
     )
     aid_type = django_filters.ModelChoiceFilter(
         label=_("Aid type"),
         queryset=AidType.objects.select_related("category").filter(is_active=True),
         empty_label=_("All aid types"),
+        widget=QuickSelect,
     )
     # distinct=False: status is the need's own column, so no duplicate rows to remove, and
     # django-filter's default SELECT DISTINCT cost the map page ~40% and the layer ~20% at 50,000
@@ -100,6 +104,7 @@ class NeedFilter(django_filters.FilterSet):
         field_name="site__kind",
         choices=Site.Kind.choices,
         empty_label=_("All kinds"),
+        widget=QuickSelect,
     )
     bbox = BBoxFilter(
         label=_("Bounding box"),
