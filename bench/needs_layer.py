@@ -1,11 +1,14 @@
 """`make bench`: the map layer for 50,000 needs, against the raw SQL and a plain drf-gis serializer.
 
 Seeds a database of its own (ksbb_bench, created and dropped here; never the development data),
-then times, in the same run: the endpoint, the bare SQL that builds the same payload, and
-djangorestframework-gis's GeoFeatureModelSerializer rendering the same features. Prints the
-figures and the ratios; it asserts nothing about wall-clock time.
+then times, in the same run: the endpoint building the layer (as when its snapshot has expired),
+the endpoint serving it from its snapshot, the bare SQL that builds the same payload and that SQL
+plus compressing its output (the least any gzipped answer costs), and djangorestframework-gis's
+GeoFeatureModelSerializer rendering the same features. Prints the figures and the ratios; it
+asserts nothing about wall-clock time.
 """
 
+import gzip
 import os
 import random
 import statistics
@@ -38,6 +41,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer  # noqa: E4
 from ksbb.geojson import feature_collection  # noqa: E402
 from locations.models import Region, Site  # noqa: E402
 from locations.registry import load_regions  # noqa: E402
+from needs.layer import GZIP_LEVEL  # noqa: E402
 from needs.models import AidType, Need  # noqa: E402
 
 NEEDS = int(os.environ.get("KSBB_BENCH_NEEDS", 50_000))
@@ -121,10 +125,14 @@ def main() -> int:
         )
         client = Client()
 
-        def endpoint():
-            response = client.get("/api/v1/needs/layer/?" + ALL)
-            assert response.status_code == 200, response.status_code
-            return response.content
+        def endpoint(snapshot_seconds: int):
+            def get():
+                settings.KSBB_PUBLIC_SNAPSHOT_SECONDS = snapshot_seconds
+                response = client.get("/api/v1/needs/layer/?" + ALL, HTTP_ACCEPT_ENCODING="gzip")
+                assert response.status_code == 200, response.status_code
+                return response.content
+
+            return get
 
         queryset = Need.objects.published().values(
             "id", "status", category=F("aid_type__category__slug"), point=F("site__point")
@@ -133,25 +141,36 @@ def main() -> int:
         def raw_sql():
             return feature_collection(queryset, geometry="point", properties=["status", "category"])
 
+        def raw_sql_gzipped():
+            return gzip.compress(raw_sql(), compresslevel=GZIP_LEVEL)
+
         def plain_serializer():
             needs = Need.objects.published().select_related("site", "aid_type__category")
             return JSONRenderer().render(PlainNeedSerializer(needs, many=True).data)
 
-        t_endpoint, body = timed(endpoint)
-        t_sql, sql_body = timed(raw_sql)
+        t_built, zipped = timed(endpoint(0))
+        t_served, _ = timed(endpoint(60))
+        t_sql, _ = timed(raw_sql)
+        t_floor, _ = timed(raw_sql_gzipped)
         t_plain, plain_body = timed(plain_serializer, runs=2)  # seconds per call: two suffice
+        body = gzip.decompress(zipped)
         features = body.count(b'"Feature"')
+        ratio = t_built / t_floor
         print(
-            f"Map layer for {features:,} needs ({len(body) / 1e6:.1f} MB), median of {RUNS} runs:"
+            f"Map layer for {features:,} needs ({len(body) / 1e6:.1f} MB, "
+            f"{len(zipped) / 1e6:.2f} MB gzipped), median of {RUNS} runs:"
         )
-        print(f"  endpoint /api/v1/needs/layer/   {t_endpoint * 1000:8.1f} ms")
+        print(f"  endpoint, building the layer    {t_built * 1000:8.1f} ms")
+        print(f"  endpoint, from its snapshot     {t_served * 1000:8.1f} ms")
         print(f"  raw SQL, same payload           {t_sql * 1000:8.1f} ms")
+        print(f"  raw SQL + gzip, same payload    {t_floor * 1000:8.1f} ms")
         print(
             f"  plain drf-gis serializer        {t_plain * 1000:8.1f} ms   ({len(plain_body) / 1e6:.1f} MB; median of 2)"
         )
-        print(f"  endpoint / raw SQL              {t_endpoint / t_sql:8.2f}   (target ≤ 1.5)")
-        print(f"  plain serializer / endpoint     {t_plain / t_endpoint:8.1f}×")
-        ok = t_endpoint / t_sql <= 1.5
+        print(f"  building / (raw SQL + gzip)     {ratio:8.2f}   (target ≤ 1.5)")
+        print(f"  building / from the snapshot    {t_built / t_served:8.1f}×")
+        print(f"  plain serializer / building     {t_plain / t_built:8.1f}×")
+        ok = ratio <= 1.5
         print("  target met" if ok else "  TARGET MISSED")
         return 0 if ok else 1
     finally:

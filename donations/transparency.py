@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from donations.models import HOLDING_STATUSES, Delivery, Pledge, PledgeEvent, PledgeStatus
+from ksbb import snapshots
 from needs.models import Category, Need
 
 JAKARTA = zoneinfo.ZoneInfo("Asia/Jakarta")
@@ -145,7 +146,12 @@ def cache_key(as_of: datetime.date | None, version: str) -> str:
 
 
 def figures(as_of: datetime.date | None = None) -> dict[str, Any]:
-    """The page's figures, from the cache when the data has not changed since they were computed."""
+    """The page's figures: a snapshot a few seconds old (ksbb.snapshots), else from the cache when
+    the data has not changed since they were computed, else computed."""
+    return snapshots.snapshot("transparency", (as_of,), lambda: _current_figures(as_of))
+
+
+def _current_figures(as_of: datetime.date | None) -> dict[str, Any]:
     from django.core.cache import cache
 
     key = cache_key(as_of, data_version())

@@ -284,6 +284,9 @@ KSBB_PLEDGE_RATE_PER_ADDRESS = env.str("KSBB_PLEDGE_RATE_PER_ADDRESS", default="
 KSBB_PLEDGE_RATE_PER_EMAIL = env.str("KSBB_PLEDGE_RATE_PER_EMAIL", default="10/h")
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: use REMOTE_ADDR).
 KSBB_TRUSTED_PROXY_COUNT = env.int("KSBB_TRUSTED_PROXY_COUNT", default=0)
+# How long the map layer, the transparency figures and the home page's counts may lag the database
+# (ksbb.snapshots); 0 computes them on every request.
+KSBB_PUBLIC_SNAPSHOT_SECONDS = env.int("KSBB_PUBLIC_SNAPSHOT_SECONDS", default=10)
 
 # The map: the tile layer is a setting so tests (and offline demos) make no outside request.
 KSBB_TILE_URL = env.str("KSBB_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -1,7 +1,5 @@
 """The public read API for needs, categories and aid types (`/api/v1/`). No personal data."""
 
-from django.db.models import F
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -19,8 +17,8 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from ksbb import api_schema
 from ksbb.api_schema import BAD_PARAMETERS, NOT_FOUND
-from ksbb.geojson import feature_collection
 from locations.models import Site
+from needs import layer as needs_layer
 from needs.caching import needs_conditional
 from needs.filters import NeedFilter
 from needs.models import AidType, Category, Need, NeedStatus
@@ -175,7 +173,6 @@ class NeedPagination(GeoJsonPagination):
 @method_decorator(gzip_page, name="dispatch")
 @method_decorator(needs_conditional, name="list")
 @method_decorator(needs_conditional, name="retrieve")
-@method_decorator(needs_conditional, name="layer")
 class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     """Published needs as GeoJSON, filtered like the map. `layer/` is the whole filtered set, light."""
 
@@ -200,11 +197,14 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False)
     def layer(self, request):
-        needs = self.filter_queryset(Need.objects.published()).values(
-            "id", "status", category=F("aid_type__category__slug"), point=F("site__point")
+        # Validated here, on every request: a bad filter is a 400 whatever the snapshot holds.
+        needs = self.filter_queryset(Need.objects.published())
+        filters = tuple(
+            (name, request.query_params.getlist(name))
+            for name in sorted(self.filterset_class.base_filters)
+            if name in request.query_params
         )
-        body = feature_collection(needs, geometry="point", properties=["status", "category"])
-        return HttpResponse(body, content_type="application/geo+json")
+        return needs_layer.response(request, needs, filters)
 
 
 class CategorySerializer(serializers.ModelSerializer):

@@ -10,19 +10,19 @@ from locations.models import Site
 from needs.models import Need
 
 
-def _version(request) -> dict:
-    """The newest change to needs or their sites, and the number of needs (catches deletions).
+def data_version() -> dict:
+    """The newest change to needs or their sites, and the number of needs (catches deletions):
+    two aggregate queries."""
+    needs = Need.objects.aggregate(last=Max("updated_at"), count=Count("id"))
+    sites = Site.objects.aggregate(last=Max("updated_at"))
+    stamps = [t for t in (needs["last"], sites["last"]) if t is not None]
+    return {"last": max(stamps) if stamps else None, "count": needs["count"]}
 
-    Computed once per request (two aggregate queries) and shared by the ETag and Last-Modified.
-    """
+
+def _version(request) -> dict:
+    """data_version(), once per request: shared by the ETag and Last-Modified."""
     if not hasattr(request, "_ksbb_needs_version"):
-        needs = Need.objects.aggregate(last=Max("updated_at"), count=Count("id"))
-        sites = Site.objects.aggregate(last=Max("updated_at"))
-        stamps = [t for t in (needs["last"], sites["last"]) if t is not None]
-        request._ksbb_needs_version = {
-            "last": max(stamps) if stamps else None,
-            "count": needs["count"],
-        }
+        request._ksbb_needs_version = data_version()
     return request._ksbb_needs_version
 
 

@@ -9,6 +9,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 os.environ["KSBB_TILE_URL"] = ""
 os.environ["EMAIL_URL"] = "consolemail://"
 os.environ["CACHE_URL"] = "locmemcache://ksbb-tests"
+# Tests see every change at once; tests/ksbb/test_snapshots.py turns the snapshots on to test them.
+os.environ["KSBB_PUBLIC_SNAPSHOT_SECONDS"] = "0"
 # The replica-routing test adds its own replica alias; an operator's replica is never used.
 os.environ.pop("REPLICA_DATABASE_URL", None)
 
