@@ -9,12 +9,15 @@ WITH_DB = if [ -z "$${DATABASE_URL:-}" ]; then DATABASE_URL=$$(scripts/devdb.sh 
 	export DATABASE_URL DEBUG="$${DEBUG:-1}"
 MESSAGES = $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=.data
 
-.PHONY: help run test stop lint messages bench backup restore
+.PHONY: help run test stop lint messages bench backup restore serve loadtest drill
 
 help:
 	@echo "make run    serve the portal with demo data on http://127.0.0.1:8000/"
+	@echo "make serve  serve it as production does: gunicorn, DEBUG off, compressed static files"
 	@echo "make test   run the whole suite (browser tests included) against PostGIS"
 	@echo "make bench  speed figures (map layer, transparency page, needs import), in a database of their own"
+	@echo "make loadtest  50 visitors on gunicorn with 50,000 needs (locust); fails when a target is missed"
+	@echo "make drill     fault drills: database restart, mail server down, disk full for uploads"
 	@echo "make lint   ruff check and format check"
 	@echo "make stop   stop the project-local database"
 	@echo "make backup             write a timestamped pg_dump of the database to backups/"
@@ -31,6 +34,9 @@ run:
 	echo && echo "  KSBB portal: http://127.0.0.1:8000/   (admin: http://127.0.0.1:8000/admin/)" && echo && \
 	exec $(PY) manage.py runserver 127.0.0.1:8000
 
+serve:
+	@scripts/serve.sh
+
 test:
 	@scripts/bootstrap.sh --test
 	@$(WITH_DB) && \
@@ -43,6 +49,15 @@ test:
 bench:
 	@scripts/bootstrap.sh
 	@$(WITH_DB) && $(PY) -m bench.needs_layer && $(PY) -m bench.transparency && $(PY) -m bench.import_needs
+
+loadtest:
+	@scripts/bootstrap.sh --load
+	@$(WITH_DB) && $(PY) -m bench.loadtest.run
+
+# Each drill makes a PostgreSQL cluster of its own: none touches the local database.
+drill:
+	@scripts/bootstrap.sh
+	@$(PY) -m bench.drills.all
 
 lint:
 	@scripts/bootstrap.sh

@@ -6,10 +6,6 @@ A real redis-server on a free port (no persistence), started here and stopped af
 shared through this process's memory.
 """
 
-import shutil
-import socket
-import subprocess
-import time
 from contextlib import contextmanager
 from unittest import mock
 
@@ -22,47 +18,20 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 from django.utils.module_loading import import_string
 
+from bench.server import redis_server
 from donations import ratelimit, services
 from donations import transparency as public_figures
 from ksbb.settings import _cache
-
-START_SECONDS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def redis_port():
     """A private redis-server: nothing saved to disk, killed when the module is done."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is missing: scripts/bootstrap.sh --test installs it")
-    port = _free_port()
-    process = subprocess.Popen(
-        [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        probe = redis.Redis(port=port)
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                probe.ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    pytest.fail(f"redis-server did not start: {process.stdout.read().decode()}")
-                time.sleep(0.02)
-        yield port
-    finally:
-        process.kill()
-        process.wait(timeout=10)
+        with redis_server() as port:
+            yield port
+    except RuntimeError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture
