@@ -152,14 +152,8 @@ def figures(as_of: datetime.date | None = None) -> dict[str, Any]:
 
 
 def _current_figures(as_of: datetime.date | None) -> dict[str, Any]:
-    from django.core.cache import cache
-
     key = cache_key(as_of, data_version())
-    result = cache.get(key)
-    if result is None:
-        result = compute(as_of)
-        cache.set(key, result, CACHE_SECONDS)
-    return result
+    return snapshots.cached(key, CACHE_SECONDS, lambda: compute(as_of))
 
 
 def _int(value) -> int:

@@ -31,22 +31,26 @@ def key(name: str, *parts) -> str:
 
 def snapshot(name: str, parts: tuple, build: Callable[[], T]) -> T:
     """`build()`, or what it returned less than KSBB_PUBLIC_SNAPSHOT_SECONDS ago for the same
-    `name` and `parts`. 0 seconds builds every time.
-
-    An unreachable cache costs the speed, not the page: the value is built and served anyway."""
+    `name` and `parts`. 0 seconds builds every time."""
     seconds = settings.KSBB_PUBLIC_SNAPSHOT_SECONDS
     if seconds <= 0:
         return build()
-    cache_key = key(name, *parts)
+    return cached(key(name, *parts), seconds, build)
+
+
+def cached(cache_key: str, seconds: int, build: Callable[[], T]) -> T:
+    """What the cache holds under `cache_key`, else `build()`, kept there for `seconds`.
+
+    An unreachable cache costs the speed, not the page: the value is built and served anyway."""
     try:
         value = cache.get(cache_key)
     except Exception:  # the cache backend's own errors (a Redis outage) have no common base class
-        log.warning("snapshot cache unreachable; building %s", name, exc_info=True)
+        log.warning("cache unreachable; building %s", cache_key, exc_info=True)
         return build()
     if value is None:
         value = build()
         try:
             cache.set(cache_key, value, seconds)
         except Exception:
-            log.warning("snapshot cache unreachable; %s not kept", name, exc_info=True)
+            log.warning("cache unreachable; %s not kept", cache_key, exc_info=True)
     return value

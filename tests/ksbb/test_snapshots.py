@@ -76,7 +76,22 @@ def test_an_unreachable_cache_costs_speed_not_the_page(snapshots_on, monkeypatch
     monkeypatch.setattr(cache, "set", refuse)
     with caplog.at_level(logging.WARNING, logger="ksbb.snapshots"):
         assert snapshots.snapshot("figures", (), lambda: "built") == "built"
-    assert "snapshot cache unreachable" in caplog.text
+    assert "cache unreachable" in caplog.text
+
+
+def test_the_public_pages_are_served_while_the_cache_is_unreachable(
+    client, snapshots_on, monkeypatch, need, donor
+):
+    services.pledge(need=need, collaborator=donor, quantity=10)
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "get", refuse)
+    monkeypatch.setattr(cache, "set", refuse)
+    assert client.get("/").context["needs_open"] == 1
+    assert client.get("/transparansi/").context["figures"]["collaborators"] == 1
+    assert statuses(layer(client))[need.pk] == "partly_pledged"
 
 
 def test_the_key_hashes_whatever_a_visitor_sent():
