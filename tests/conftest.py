@@ -36,9 +36,8 @@ def jakarta(db):
     load_regions()
 
 
-@pytest.fixture
-def gambir(jakarta):
-    """Kelurahan Gambir, with Cideng beside it, bounded by tests/fixtures/boundaries.geojson."""
+def import_test_boundaries() -> None:
+    """Gambir's and Cideng's kelurahan boundaries, from tests/fixtures/boundaries.geojson."""
     call_command(
         "import_regions",
         str(FIXTURES / "boundaries.geojson"),
@@ -46,6 +45,12 @@ def gambir(jakarta):
         "kelurahan",
         stdout=StringIO(),
     )
+
+
+@pytest.fixture
+def gambir(jakarta):
+    """Kelurahan Gambir, with Cideng beside it, bounded by tests/fixtures/boundaries.geojson."""
+    import_test_boundaries()
     return Region.objects.get(code="31.71.01.1001")
 
 

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from locations.registry import load_regions
+from tests import factories
+from tests.conftest import import_test_boundaries
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("KSBB_CHROMIUM", "/usr/bin/chromium")
 
@@ -56,3 +60,12 @@ def phone(page):
     """The page at a common phone's size: most donors browse on a phone."""
     page.set_viewport_size({"width": 390, "height": 844})
     return page
+
+
+@pytest.fixture
+def live_gambir(transactional_db):
+    """Jakarta's regions, Gambir's and Cideng's test boundaries and the categories, committed where
+    the live server's requests see them."""
+    load_regions()
+    factories.seed_categories()
+    import_test_boundaries()

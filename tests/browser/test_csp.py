@@ -9,9 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from donations import services
-from locations.registry import load_regions
 from tests import factories
-from tests.conftest import FIXTURES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
@@ -27,17 +25,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def portal(transactional_db, tmp_path):
+def portal(live_gambir, tmp_path):
     """Gambir with its kelurahan and kecamatan boundaries, a need there with a pledge, and staff."""
-    load_regions()
-    factories.seed_categories()
-    call_command(
-        "import_regions",
-        str(FIXTURES / "boundaries.geojson"),
-        "--level",
-        "kelurahan",
-        stdout=io.StringIO(),
-    )
     kecamatan = tmp_path / "kecamatan.geojson"
     square = [[106.80, -6.19], [106.84, -6.19], [106.84, -6.16], [106.80, -6.16], [106.80, -6.19]]
     kecamatan.write_text(

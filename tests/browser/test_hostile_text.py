@@ -3,16 +3,11 @@ public name are script, HTML, SVG and attribute-breaking payloads. The map (with
 the need's page and the transparency page show them as text: no dialog opens, no injected element
 exists in the DOM."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from donations import services
-from locations.registry import load_regions
 from tests import factories
-from tests.conftest import FIXTURES
 from tests.security.markup import ALL_IN_ONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,16 +17,7 @@ INJECTED = "img[src='x'], svg[onload], [onerror], [onmouseover], script:not([src
 
 
 @pytest.fixture
-def hostile(transactional_db):
-    load_regions()
-    factories.seed_categories()
-    call_command(
-        "import_regions",
-        str(FIXTURES / "boundaries.geojson"),
-        "--level",
-        "kelurahan",
-        stdout=io.StringIO(),
-    )
+def hostile(live_gambir):
     site = factories.SiteFactory(name=f"RW {ALL_IN_ONE}", address=ALL_IN_ONE)
     need = factories.NeedFactory(site=site, title=ALL_IN_ONE, description=ALL_IN_ONE)
     donor = factories.CollaboratorFactory(public_name=f"PT {ALL_IN_ONE}")

@@ -1,33 +1,20 @@
 """Staff upload the government's needs file in the admin, check the preview, confirm the import."""
 
 import csv
-import io
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from locations.registry import load_regions
 from needs.imports import COLUMNS
 from needs.models import Need
 from tests import factories
-from tests.conftest import FIXTURES
 from tests.needs.test_import_needs import ROW
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def bureau(transactional_db):
-    load_regions()
-    factories.seed_categories()
-    call_command(
-        "import_regions",
-        str(FIXTURES / "boundaries.geojson"),
-        "--level",
-        "kelurahan",
-        stdout=io.StringIO(),
-    )
+def bureau(live_gambir):
     return factories.UserFactory(username="biro", is_staff=True, is_superuser=True)
 
 

@@ -78,17 +78,21 @@ def test_the_admin_says_why_and_records_nothing_when_the_disk_is_full(
     assert _files(media) == []
 
 
+def _deliver_with_photo(pledge, staff):
+    return services.record_delivery(
+        pledge,
+        quantity=5,
+        delivered_on="2020-10-30",
+        opd=factories.OpdFactory(),
+        actor=services.Actor.staff(staff),
+        evidence=_photo(),
+    )
+
+
 def test_the_refusal_comes_from_a_real_enospc(scheduled, media, settings, province_staff):
     settings.STORAGES = FULL_DISK
     with pytest.raises(services.PledgeError) as refused:
-        services.record_delivery(
-            scheduled,
-            quantity=5,
-            delivered_on="2020-10-30",
-            opd=factories.OpdFactory(),
-            actor=services.Actor.staff(province_staff),
-            evidence=_photo(),
-        )
+        _deliver_with_photo(scheduled, province_staff)
     assert refused.value.field == "evidence"
     assert isinstance(refused.value.__cause__, OSError)
     assert refused.value.__cause__.errno == errno.ENOSPC
@@ -110,14 +114,7 @@ def test_a_written_photo_is_removed_when_the_delivery_fails_after_it(
     monkeypatch.setattr(Delivery.objects, "create", create_then_fail)
     before = _state(scheduled)
     with pytest.raises(RuntimeError):
-        services.record_delivery(
-            scheduled,
-            quantity=5,
-            delivered_on="2020-10-30",
-            opd=factories.OpdFactory(),
-            actor=services.Actor.staff(province_staff),
-            evidence=_photo(),
-        )
+        _deliver_with_photo(scheduled, province_staff)
     assert written and written[0].startswith("evidence/")
     assert not Delivery.objects.exists()
     assert _state(scheduled) == before
