@@ -69,3 +69,12 @@ def live_gambir(transactional_db):
     load_regions()
     factories.seed_categories()
     import_test_boundaries()
+
+
+@pytest.fixture
+def need(transactional_db):
+    """The browser's version of tests/conftest.py's need: an open need for 100 staple-food packages
+    at an RW in Gambir, committed where the live server's requests see it."""
+    load_regions()
+    factories.seed_categories()
+    return factories.NeedFactory(title="Paket sembako RW 05 Gambir", quantity_needed=100)

@@ -10,17 +10,8 @@ from playwright.sync_api import expect
 
 from donations import holds, services
 from donations.models import Pledge
-from locations.registry import load_regions
-from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def need(transactional_db):
-    load_regions()
-    factories.seed_categories()
-    return factories.NeedFactory(title="Paket sembako RW 05 Gambir", quantity_needed=100)
 
 
 def _shown(moment: datetime.datetime) -> str:

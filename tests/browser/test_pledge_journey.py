@@ -6,17 +6,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from locations.registry import load_regions
-from tests import factories
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def need(transactional_db):
-    load_regions()
-    factories.seed_categories()
-    return factories.NeedFactory(title="Paket sembako RW 05 Gambir", quantity_needed=100)
 
 
 def test_pledge_then_cancel_from_the_private_link(need, live_server, page, screenshot):
