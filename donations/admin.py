@@ -470,18 +470,23 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
 
     # Actions
 
-    def _transition_all(self, request, queryset, to_status, change=None, **kwargs):
-        """Move each selected pledge on its own (one transaction each): a refusal names its pledge
-        and leaves the others to proceed; a summary says which did what. `change(pledge, actor)`
-        replaces services.transition for a move with its own service (the hand-over)."""
+    def _transition_all(self, request, queryset, to_status, **kwargs):
+        return self._change_all(
+            request,
+            queryset,
+            to_status,
+            lambda pledge, actor: services.transition(pledge, to_status, actor=actor, **kwargs),
+        )
+
+    def _change_all(self, request, queryset, to_status, change):
+        """`change(pledge, actor)` (a service that moves a pledge to `to_status`) for each selected
+        pledge on its own (one transaction each): a refusal names its pledge and leaves the others
+        to proceed; a summary says which did what."""
         actor = services.Actor.staff(request.user)
         done, refused = [], []
         for pledge in queryset.order_by("pk"):
             try:
-                if change is not None:
-                    change(pledge, actor)
-                else:
-                    services.transition(pledge, to_status, actor=actor, **kwargs)
+                change(pledge, actor)
             except services.PledgeError as e:
                 refused.append(pledge.pk)
                 self.message_user(request, e.message, messages.ERROR)
@@ -556,13 +561,11 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
-            return self._transition_all(
+            return self._change_all(
                 request,
                 queryset,
                 PledgeStatus.EXPIRED,
-                change=lambda pledge, actor: services.expire_early(
-                    pledge, actor=actor, reason=reason
-                ),
+                lambda pledge, actor: services.expire_early(pledge, actor=actor, reason=reason),
             )
         return action_form_page(
             self,

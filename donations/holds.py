@@ -24,7 +24,7 @@ REMINDER_LEAD = datetime.timedelta(hours=24)
 DUE_SOON = datetime.timedelta(hours=24)
 
 
-def end_of_day(day: datetime.date) -> datetime.datetime:
+def last_minute_of(day: datetime.date) -> datetime.datetime:
     """The last minute of `day` in the portal's time zone: a date-based hold runs through the day."""
     return datetime.datetime.combine(
         day, datetime.time(23, 59), tzinfo=timezone.get_default_timezone()
@@ -47,7 +47,7 @@ def deadline(
     """
     if status == S.SCHEDULED:
         day = max(scheduled_for, timezone.localdate(now))
-        return end_of_day(day + datetime.timedelta(days=category.grace_days))
+        return last_minute_of(day + datetime.timedelta(days=category.grace_days))
     return now + datetime.timedelta(days=category.hold_days)
 
 

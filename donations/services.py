@@ -520,15 +520,22 @@ def expire_early(pledge: Pledge, *, actor: Actor, reason: str) -> Pledge:
             _("Pledge #%(pk)s is %(status)s: only a pledge that holds its quantity is handed over.")
             % {"pk": locked.pk, "status": S(locked.status).label}
         )
-    before = locked.status
     label = _("Pledge #%(pk)s handed over: %(reason)s") % {"pk": locked.pk, "reason": reason}
-    freed = _close(need, locked, S.EXPIRED, actor, timezone.now(), label=label)
+    _expire(need, locked, actor, timezone.now(), reason=reason, donor_reason=reason, label=label)
+    return locked
+
+
+def _expire(need, locked, actor, now, *, reason: str, donor_reason: str, label=None) -> int:
+    """Expiry itself, for the job and the hand-over alike: free what was not delivered, record
+    why, tell the donor and the area's staff. Returns the quantity freed."""
+    before = locked.status
+    freed = _close(need, locked, S.EXPIRED, actor, now, label=label)
     locked.status = S.EXPIRED
     locked.status_reason = reason
     locked.save()
     _record(locked, before, actor, reason)
-    _notify_freed(locked, freed, reason=reason, donor_reason=reason, by=actor)
-    return locked
+    _notify_freed(locked, freed, reason=reason, donor_reason=donor_reason, by=actor)
+    return freed
 
 
 # What expire_one and remind_one found, for the job's summary.
@@ -570,14 +577,7 @@ def expire_one(pledge_id: int, *, now: datetime) -> tuple[str, int]:
         reason = holds.rule_text(locked, category)
     with override(locked.language):
         donor_reason = holds.rule_text(locked, category)
-    before = locked.status
-    freed = _close(need, locked, S.EXPIRED, SYSTEM, now)
-    locked.status = S.EXPIRED
-    locked.status_reason = reason
-    locked.save()
-    _record(locked, before, SYSTEM, reason)
-    _notify_freed(locked, freed, reason=reason, donor_reason=donor_reason, by=SYSTEM)
-    return EXPIRED, freed
+    return EXPIRED, _expire(need, locked, SYSTEM, now, reason=reason, donor_reason=donor_reason)
 
 
 @transaction.atomic

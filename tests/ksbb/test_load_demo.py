@@ -160,7 +160,7 @@ class TestWithoutFiles:
             if p.status == PledgeStatus.SCHEDULED:
                 grace = datetime.timedelta(days=category.grace_days)
                 assert p.hold_until in {
-                    holds.end_of_day(max(p.scheduled_for, day) + grace) for day in loaded_on
+                    holds.last_minute_of(max(p.scheduled_for, day) + grace) for day in loaded_on
                 }
             else:
                 times = 2 if p.extended_at else 1
