@@ -5,23 +5,25 @@ limited to the staff member's areas by locations.scoping.
 """
 
 import datetime
+import functools
+import re
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten
+from django.contrib.admin.utils import flatten, unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DateField, Exists, OuterRef, Q, Value
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from donations import holds, services
+from donations.converters import TokenConverter
 from donations.forms import DeliveryForm, ReasonForm, ScheduleForm
 from donations.models import (
     HOLDING_STATUSES,
@@ -33,9 +35,12 @@ from donations.models import (
     PledgeEvent,
     PledgeStatus,
 )
+from ksbb.lib.private_files import private_file_response
 from locations.admin import action_form_page, admin_link, area_filters
 from locations.admin_export import ExportActionsMixin
+from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.models import ContactPerson, Site
+from locations.personal_data import PersonalDataAdminMixin
 from locations.scoping import AreaScopedAdminMixin, scope
 from needs.models import Category, Need
 
@@ -59,11 +64,30 @@ class ReadOnlyMixin:
         return False
 
 
+def shown_name(prefix: str = ""):
+    """A collaborator's name as the public sees it, for searching: nothing for one who gives
+    anonymously, whose real name is personal data."""
+    return Case(
+        When(**{f"{prefix}is_anonymous": True}, then=Value("")),
+        default=F(f"{prefix}public_name"),
+    )
+
+
 @admin.register(Collaborator)
-class CollaboratorAdmin(admin.ModelAdmin):
-    list_display = ["public_name", "kind", "is_anonymous", "created_at"]
+class CollaboratorAdmin(PersonalDataAdminMixin, AreaScopedAdminMixin, admin.ModelAdmin):
+    """Collaborators. Staff bound to an area see only those with a pledge there; e-mail, phone
+    and an anonymous donor's real name only with the personal-data permission (recorded)."""
+
+    area_lookup = "pledges__" + PLEDGE_AREA
+    area_lookup_many = True
+    personal_fields = ("public_name", "email", "phone")
+    personal_search_fields = ("public_name", "email")
+    list_display = ["__str__", "kind", "is_anonymous", "created_at"]
     list_filter = ["kind", "is_anonymous"]
-    search_fields = ["public_name", "email"]
+    search_fields = ["shown_name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(shown_name=shown_name())
 
 
 @admin.register(Opd)
@@ -84,10 +108,23 @@ class PledgeEventInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+def evidence_link(delivery) -> str:
+    """A link to the delivery's evidence photo through the view that checks the staff member's area
+    (DeliveryAdmin.evidence_view); the stored file has no public address."""
+    if not delivery.evidence:
+        return "–"
+    url = reverse("admin:donations_delivery_evidence", args=[delivery.pk])
+    return format_html('<a href="{}">{}</a>', url, gettext("Open the photo"))
+
+
 class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
     model = Delivery
-    fields = ["delivered_on", "quantity", "opd", "recorded_by", "evidence", "note"]
+    fields = ["delivered_on", "quantity", "opd", "recorded_by", "evidence_photo", "note"]
     readonly_fields = fields
+
+    @admin.display(description=_("evidence photo"))
+    def evidence_photo(self, delivery):
+        return evidence_link(delivery)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("opd", "recorded_by")
@@ -210,13 +247,24 @@ class CategoryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class PledgeAdmin(
+    PersonalDataAdminMixin,
+    ExportActionsMixin,
+    AreaScopedAdminMixin,
+    ReadOnlyMixin,
+    admin.ModelAdmin,
+):
     """The pledge queue. Pledges are made by donations.services.pledge and moved, one by one or in
     bulk, by the actions below, which call services.transition; a delivery is recorded on its own
     page (deliver_view). Nothing is edited by hand.
 
-    The token is the donor's private link and is never shown, not even to staff.
+    The token is the donor's private link: it is never shown, not even to staff, and "view on site"
+    opens the public need page. The donor's e-mail and phone are shown only with the personal-data
+    permission, and each showing is recorded.
     """
+
+    personal_fields = ("donor_contact",)
+    personal_search_fields = ("collaborator__public_name", "collaborator__email")
 
     export_fields = [
         ("pledge_id", "pk"),
@@ -228,7 +276,8 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         ("site", "need__site__name"),
         ("kelurahan_code", "need__site__kelurahan__code"),
         ("category", "need__aid_type__category__slug"),
-        ("collaborator", "collaborator__public_name"),
+        # Blank for an anonymous donor (see "anonymous"): their name is personal data, below.
+        ("collaborator", "collaborator_shown_name"),
         ("collaborator_kind", "collaborator__kind"),
         ("anonymous", "collaborator__is_anonymous"),
         ("scheduled_for", "scheduled_for"),
@@ -236,9 +285,11 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         ("created_at", "created_at"),
     ]
     private_export_fields = [
+        ("collaborator_name", "collaborator__public_name"),
         ("collaborator_email", "collaborator__email"),
         ("collaborator_phone", "collaborator__phone"),
     ]
+    private_export_owner = "collaborator"
 
     area_lookup = PLEDGE_AREA
     change_form_template = "admin/donations/pledge/change_form.html"
@@ -275,8 +326,7 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
     # id__exact: a search for a pledge number, which ignores words rather than failing on them.
     search_fields = [
         "id__exact",
-        "collaborator__public_name",
-        "collaborator__email",
+        "collaborator_shown_name",
         "need__title",
         "need__site__name",
         "need__site__kelurahan__name",
@@ -294,7 +344,15 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
     actions = ["confirm_pledges", "schedule_pledges", "reject_pledges", "hand_over_pledges"]
 
     def get_queryset(self, request):
-        return with_flags(super().get_queryset(request))
+        return with_flags(super().get_queryset(request)).annotate(
+            collaborator_shown_name=shown_name("collaborator__")
+        )
+
+    def view_on_site(self, pledge):
+        return pledge.need.get_absolute_url()
+
+    def personal_records(self, request, pledge):
+        return [pledge.collaborator] if super().personal_records(request, pledge) else []
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(None, {"fields": self.fields})]
@@ -305,7 +363,7 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
                 (_("Contact persons at the site"), {"fields": ["site_contacts"]}),
                 (_("Other pledges"), {"fields": ["other_pledges"]}),
             ]
-        return fieldsets
+        return self.visible_fieldsets(request, fieldsets)
 
     def get_readonly_fields(self, request, obj=None):
         return [
@@ -363,11 +421,15 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
 
     # The pledge's page
 
-    @admin.display(description=_("e-mail and phone"))
+    @admin.display(description=_("name, e-mail and phone"))
     def donor_contact(self, pledge):
         c = pledge.collaborator
         return format_html(
-            "{} · {} · {}", c.get_kind_display(), c.email, c.phone or gettext("no phone")
+            "{} · {} · {} · {}",
+            c.public_name,
+            c.get_kind_display(),
+            c.email,
+            c.phone or gettext("no phone"),
         )
 
     @admin.display(description=_("need"))
@@ -414,16 +476,16 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
 
     @admin.display(description=_("contacts"))
     def site_contacts(self, pledge):
+        # Phones are on each contact's own page, where seeing them is recorded.
         contacts = pledge.need.site.contacts.select_related("verified_by")
         if not contacts:
             return gettext("No contact person recorded: add one on the site's page.")
         return format_html_join(
             "",
-            "<div>{}: {} · {} · {}</div>",
+            "<div>{}: {} · {}</div>",
             (
                 (
                     admin_link(c),
-                    c.phone,
                     c.get_verification_status_display(),
                     c.verified_at
                     and timezone.localtime(c.verified_at).strftime("%Y-%m-%d %H:%M")
@@ -681,13 +743,28 @@ class PledgeAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin
         return TemplateResponse(request, "admin/donations/pledge/dashboard.html", ctx)
 
 
+@functools.cache
+def _private_link() -> re.Pattern:
+    # The pledge page's address up to its token, whatever the URLconf calls it.
+    sample = "x" * 43
+    prefix = reverse("donations:pledge_status", args=[sample]).rsplit(sample, 1)[0]
+    return re.compile(f"({re.escape(prefix)}){TokenConverter.regex}")
+
+
+def without_private_links(text: str) -> str:
+    """`text` with the token of every donor's private link (…/komitmen/<token>/…) blanked."""
+    blank = gettext("[the donor's private key]")
+    return _private_link().sub(lambda match: match.group(1) + blank, text)
+
+
 def _numbers(pks) -> str:
     return ", ".join(f"#{pk}" for pk in pks)
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, SimpleHistoryAdmin):
-    """Recorded by donations.services.record_delivery only (on the pledge's page)."""
+class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, ReadOnlyHistoryAdmin):
+    """Recorded by donations.services.record_delivery only (on the pledge's page). The evidence
+    photo is served by evidence_view to staff whose area includes the delivery, never by its name."""
 
     export_fields = [
         ("delivery_id", "pk"),
@@ -704,7 +781,44 @@ class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, Sim
     list_display = ["pledge", "quantity", "delivered_on", "opd", "recorded_by", "created_at"]
     list_filter = ["opd", "delivered_on"]
     list_select_related = ["pledge__need", "opd", "recorded_by"]
-    search_fields = ["pledge__need__title", "pledge__collaborator__public_name", "opd__name"]
+    search_fields = ["pledge__need__title", "collaborator_shown_name", "opd__name"]
+    fields = [
+        "pledge",
+        ("quantity", "delivered_on"),
+        ("opd", "recorded_by"),
+        "evidence_photo",
+        "note",
+        "created_at",
+    ]
+    readonly_fields = flatten(fields)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(collaborator_shown_name=shown_name("pledge__collaborator__"))
+        )
+
+    @admin.display(description=_("evidence photo"))
+    def evidence_photo(self, delivery):
+        return evidence_link(delivery)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/evidence/",
+                self.admin_site.admin_view(self.evidence_view),
+                name="donations_delivery_evidence",
+            ),
+            *super().get_urls(),
+        ]
+
+    def evidence_view(self, request, object_id):
+        """The evidence photo, to staff who may view this delivery (another area's is a 404)."""
+        delivery = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, delivery) or not delivery.evidence:
+            raise Http404
+        return private_file_response(delivery.evidence)
 
 
 @admin.register(PledgeEvent)
@@ -719,11 +833,34 @@ class PledgeEventAdmin(AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(OutboundMail)
-class OutboundMailAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """The mail outbox: what was sent, and what is waiting for `manage.py send_queued_mail`."""
+class OutboundMailAdmin(PersonalDataAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """The mail outbox: what was sent, and what is waiting for `manage.py send_queued_mail`. The
+    address is personal data (its showing recorded against the donor); a donor's private link in
+    a body is blanked, so no staff page leads to it."""
 
-    list_display = ["created_at", "to", "subject", "sent_at", "attempts", "last_error"]
+    personal_fields = ("to",)
+    personal_search_fields = ("to",)
+    list_display = ["created_at", "subject", "pledge", "sent_at", "attempts", "last_error"]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
-    search_fields = ["to", "subject"]
-    fields = ["to", "subject", "body", "pledge", "created_at", "sent_at", "attempts", "last_error"]
+    search_fields = ["subject"]
+    fields = [
+        "to",
+        "subject",
+        "body_without_links",
+        "pledge",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
     readonly_fields = fields
+
+    def personal_records(self, request, mail):
+        # A mail to the donor shows their address; one to the area's staff, nobody's.
+        donor = mail.pledge.collaborator if mail.pledge else None
+        shown = super().personal_records(request, mail)
+        return [donor] if shown and donor and donor.email.lower() == mail.to.lower() else []
+
+    @admin.display(description=_("body"))
+    def body_without_links(self, mail):
+        return without_private_links(mail.body)

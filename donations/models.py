@@ -60,7 +60,9 @@ class Collaborator(models.Model):
         ]
 
     def __str__(self):
-        return self.public_name
+        # As the public sees it: staff pages name collaborators this way too, and show an anonymous
+        # donor's real name only where personal data may be shown (locations.personal_data).
+        return str(self.display_name)
 
     @property
     def display_name(self) -> str:
@@ -236,7 +238,10 @@ class Pledge(models.Model):
             "need": self.need,
         }
 
-    def get_absolute_url(self):
+    def private_url(self) -> str:
+        """The donor's private page: its token is the donor's only key, so this is given to the
+        donor alone (their mails, their confirmation page), never put on a staff page. Deliberately
+        not get_absolute_url, which the admin's "view on site" and other generic code follow."""
         return reverse("donations:pledge_status", args=[self.token])
 
     @property

@@ -85,7 +85,7 @@ def pledge_create(request, pk: int):
             else:
                 messages.success(request, _("Thank you! Your pledge is recorded."))
                 request.session["ksbb_new_pledge"] = pledge.pk
-                return redirect(pledge)
+                return redirect(pledge.private_url())
     ctx = {"need": need, "form": form, "overlaps": overlaps}
     return render(request, "donations/pledge_form.html", ctx)
 
@@ -144,7 +144,7 @@ def pledge_extend(request, token: str):
             _("Thank you! Your pledge is held for you until %(until)s.")
             % {"until": holds.when(pledge.hold_until)},
         )
-    return redirect(pledge)
+    return redirect(pledge.private_url())
 
 
 @require_POST
@@ -158,7 +158,7 @@ def pledge_cancel(request, token: str):
         messages.success(
             request, _("Your pledge is cancelled; its quantity is free for others again.")
         )
-    return redirect(pledge)
+    return redirect(pledge.private_url())
 
 
 def _as_of(request) -> tuple[datetime.date | None, str]:

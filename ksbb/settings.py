@@ -35,7 +35,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ksbb.apps.KsbbAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -318,3 +318,13 @@ KSBB_SITE_BOUNDARY_TOLERANCE_M = env.int("KSBB_SITE_BOUNDARY_TOLERANCE_M", defau
 KSBB_PLEDGE_OVERDUE_DAYS = env.int("KSBB_PLEDGE_OVERDUE_DAYS", default=3)
 # The largest evidence photo staff may upload with a delivery (bytes).
 KSBB_EVIDENCE_MAX_BYTES = env.int("KSBB_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
+# Uploads that are not public (evidence photos) have no address of their own: a view checks the staff
+# member's area, then the bytes come from Django ("django"), or from the web server through
+# X-Accel-Redirect to KSBB_PRIVATE_MEDIA_PREFIX ("nginx") or X-Sendfile ("apache"). docs/deploy.md.
+KSBB_PRIVATE_MEDIA_SERVER = env.str("KSBB_PRIVATE_MEDIA_SERVER", default="django")
+if KSBB_PRIVATE_MEDIA_SERVER not in ("django", "nginx", "apache"):
+    raise ImproperlyConfigured(
+        "KSBB_PRIVATE_MEDIA_SERVER must be django, nginx or apache, not "
+        f"{KSBB_PRIVATE_MEDIA_SERVER!r}."
+    )
+KSBB_PRIVATE_MEDIA_PREFIX = env.str("KSBB_PRIVATE_MEDIA_PREFIX", default="/_private_media/")

@@ -7,11 +7,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
 from locations import services
 from locations.admin_export import ExportActionsMixin
-from locations.models import ContactPerson, Region, Site, StaffArea
+from locations.admin_history import ReadOnlyHistoryAdmin
+from locations.models import ContactPerson, PersonalDataView, Region, Site, StaffArea
+from locations.personal_data import PersonalDataAdminMixin, may_see
 from locations.scoping import AreaScopedAdminMixin
 
 # Changed only through locations.services.verify_contact, never by editing the form.
@@ -111,12 +112,17 @@ class ContactInline(admin.TabularInline):
     readonly_fields = VERIFICATION_FIELDS
     extra = 1
 
+    def get_fields(self, request, obj=None):
+        # A contact's phone is personal data (locations.personal_data); SiteAdmin records its views.
+        fields = super().get_fields(request, obj)
+        return fields if may_see(request.user) else [f for f in fields if f != "phone"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("verified_by", "replaced_by")
 
 
 @admin.register(Site)
-class SiteAdmin(ExportActionsMixin, AreaScopedAdminMixin, LeafletGeoAdmin):
+class SiteAdmin(PersonalDataAdminMixin, ExportActionsMixin, AreaScopedAdminMixin, LeafletGeoAdmin):
     export_fields = [
         ("site_id", "pk"),
         ("external_ref", "external_ref"),
@@ -157,6 +163,10 @@ class SiteAdmin(ExportActionsMixin, AreaScopedAdminMixin, LeafletGeoAdmin):
     def verified_contacts(self, site):
         return getattr(site, "n_verified", None)
 
+    def personal_records(self, request, obj):
+        # The contacts inline shows each contact's phone.
+        return list(obj.contacts.all())
+
 
 class VerificationNoteForm(forms.Form):
     note = forms.CharField(
@@ -182,9 +192,14 @@ class ReplacementForm(VerificationNoteForm):
 
 
 @admin.register(ContactPerson)
-class ContactPersonAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistoryAdmin):
+class ContactPersonAdmin(
+    PersonalDataAdminMixin, ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin
+):
     """Contact persons and their verification. The verification is recorded only by the actions
-    below (locations.services.verify_contact: who, when, a note), never by editing the form."""
+    below (locations.services.verify_contact: who, when, a note), never by editing the form. The
+    phone is personal data: on the contact's own page only, to staff who may see it (recorded)."""
+
+    personal_fields = ("phone",)
 
     export_fields = [
         ("contact_id", "pk"),
@@ -197,12 +212,10 @@ class ContactPersonAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistory
     private_export_fields = [("name", "name"), ("phone", "phone")]
 
     area_lookup = "site__kelurahan__code"
-    scoped_foreign_keys = {"site": "kelurahan__code"}
     list_display = [
         "name",
         "site",
         "role",
-        "phone",
         "verification_status",
         "verified_at",
         "verified_by",
@@ -269,6 +282,34 @@ class ContactPersonAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistory
         return action_form_page(
             self, request, queryset, form, gettext("Replaced by another contact"), "mark_replaced"
         )
+
+
+@admin.register(PersonalDataView)
+class PersonalDataViewAdmin(admin.ModelAdmin):
+    """Who looked at whose personal data: written by locations.personal_data, never by hand. The
+    provincial staff read it (the permission to view it is theirs alone)."""
+
+    list_display = ["at", "user", "content_type", "record", "via", "path"]
+    list_filter = ["via", "content_type", "at"]
+    list_select_related = ["user", "content_type"]
+    search_fields = ["user__username", "object_id"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("record"), ordering="object_id")
+    def record(self, view):
+        # A link, not the record's name: the log itself shows no personal data.
+        opts = view.content_type.model_class()._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[view.object_id])
+        return format_html('<a href="{}">#{}</a>', url, view.object_id)
 
 
 @admin.register(StaffArea)

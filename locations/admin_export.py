@@ -1,6 +1,7 @@
 """Staff exports of admin lists: the selected (or, with "select all", the filtered) rows as CSV or
 XLSX. The rows are the admin's own queryset, so an area officer exports only their area. Columns
-that hold personal data are added only for staff with donations.export_personal_data."""
+that hold personal data are added only for staff who may both see and export it, and the export is
+recorded against each person in it (locations.personal_data) before the first byte is sent."""
 
 import csv
 import io
@@ -10,6 +11,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from locations.personal_data import Via, may_see, record_ids
 from locations.spreadsheets import safe_cell
 
 PERSONAL_DATA_PERMISSION = "donations.export_personal_data"
@@ -25,11 +27,14 @@ class ExportActionsMixin:
     """Give a ModelAdmin "Export as CSV" and "Export as XLSX" actions.
 
     `export_fields` are (header, lookup) pairs read with one values_list query; `private_export_fields`
-    the same, for personal data, exported only with PERSONAL_DATA_PERMISSION.
+    the same, for personal data, exported only to staff who may see personal data and hold
+    PERSONAL_DATA_PERMISSION. `private_export_owner` is the foreign key to the person whose data
+    those are ("pk" when it is the row itself).
     """
 
     export_fields: list[tuple[str, str]] = []
     private_export_fields: list[tuple[str, str]] = []
+    private_export_owner: str = "pk"
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -38,14 +43,32 @@ class ExportActionsMixin:
                 actions[func.__name__] = (func, func.__name__, func.short_description)
         return actions
 
+    def exports_personal_data(self, request) -> bool:
+        return bool(self.private_export_fields) and (
+            may_see(request.user) and request.user.has_perm(PERSONAL_DATA_PERMISSION)
+        )
+
     def export_columns(self, request) -> list[tuple[str, str]]:
         columns = list(self.export_fields)
-        if request.user.has_perm(PERSONAL_DATA_PERMISSION):
+        if self.exports_personal_data(request):
             columns += self.private_export_fields
         return columns
 
+    def _record_export(self, request, queryset) -> None:
+        owner = self.private_export_owner
+        model = self.model if owner == "pk" else self.model._meta.get_field(owner).related_model
+        owners = queryset.order_by().values_list(owner if owner == "pk" else f"{owner}_id")
+        record_ids(request, model, (pk for (pk,) in owners.iterator(2000)), Via.EXPORT)
+
     def export_rows(self, request, queryset):
+        """The header, then one list of cells per row. Reads nothing until iterated, except the
+        record of an export with personal data, which is written first."""
         columns = self.export_columns(request)
+        if self.exports_personal_data(request):
+            self._record_export(request, queryset)
+        return self._rows(columns, queryset)
+
+    def _rows(self, columns, queryset):
         yield [str(header) for header, _lookup in columns]
         for row in (
             queryset.order_by("pk")

@@ -301,3 +301,49 @@ class StaffArea(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.region}"
+
+
+class PersonalDataView(models.Model):
+    """One staff member opening one person's personal details (a donor's e-mail and phone, a contact
+    person's phone) in the admin: who, when, which record, where. Indonesia's personal data protection
+    law (UU 27/2022) expects a controller to be able to say who accessed whose data. Written by
+    locations.personal_data only, append-only; the provincial staff list it in the admin."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", _("its own page")
+        RELATED_PAGE = "related_page", _("a related page")
+        HISTORY = "history", _("its history")
+        EXPORT = "export", _("an export")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        # A staff member who has looked at personal data is deactivated, never deleted: the record stays.
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("kind of record"), on_delete=models.PROTECT
+    )
+    object_id = models.CharField(_("record"), max_length=40)
+    via = models.CharField(_("seen on"), max_length=12, choices=Via.choices)
+    path = models.CharField(_("address"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data view")
+        verbose_name_plural = _("personal data views")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # "Who looked at this person?": a record's views, newest first.
+            models.Index(fields=["content_type", "object_id", "-at"], name="pdv_record_idx"),
+        ]
+        permissions = [
+            # Donors' e-mail and phone and contact persons' phones are shown only with this.
+            ("view_personal_data", _("Can see personal data (each view is recorded)")),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.user} · {self.content_type.name} #{self.object_id} · {self.at:%Y-%m-%d %H:%M}"
+        )

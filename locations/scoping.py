@@ -40,6 +40,11 @@ def area_codes(user) -> list[str] | None:
     return codes
 
 
+def in_area(code: str, codes: list[str] | None) -> bool:
+    """Whether the kelurahan `code` lies in the regions `codes` (as area_codes returns them)."""
+    return codes is None or any(code == c or code.startswith(c + ".") for c in codes)
+
+
 def scope(queryset: QuerySet, user, code_lookup: str) -> QuerySet:
     """`queryset` narrowed to `user`'s areas; `code_lookup` is the path to the kelurahan's code, e.g.
     "need__site__kelurahan__code" for pledges."""
@@ -55,16 +60,31 @@ def scope(queryset: QuerySet, user, code_lookup: str) -> QuerySet:
 
 
 class AreaScopedAdminMixin:
-    """An admin whose rows are limited to the staff member's areas: the changelist, the change,
-    delete and history pages (another area's object is a 404), the actions (they act on the scoped
-    changelist queryset), the autocompletes (they search get_queryset) and the foreign-key choices
-    named in `scoped_foreign_keys` ({field name: path from the related model to the kelurahan code})."""
+    """An admin whose rows are limited to the staff member's areas, on every path that reaches them:
+    the changelist, the change, delete and history pages and "view on site" (another area's object
+    is a 404, whatever URL is guessed; ksbb.admin_site checks the last), the actions and exports
+    (they act on the scoped changelist queryset), the autocompletes (they search get_queryset), and
+    the foreign-key choices of every form: a key to a model whose admin is area-scoped offers only
+    that admin's rows, and `scoped_foreign_keys` ({field name: path from the related model to the
+    kelurahan code}) scopes keys to other models (a site's kelurahan).
+
+    `area_lookup` is the path from the model to its kelurahan's code; when it crosses a
+    many-valued relation (a collaborator's pledges) set `area_lookup_many` so a row is listed once.
+    """
 
     area_lookup: str = ""
+    area_lookup_many: bool = False
     scoped_foreign_keys: dict[str, str] = {}
 
+    def scoped(self, queryset: QuerySet, user) -> QuerySet:
+        """`queryset` (of this admin's model) narrowed to `user`'s areas."""
+        if not self.area_lookup_many or area_codes(user) is None:
+            return scope(queryset, user, self.area_lookup)
+        inside = scope(self.model._default_manager.all(), user, self.area_lookup)
+        return queryset.filter(pk__in=inside.values("pk"))
+
     def get_queryset(self, request):
-        return scope(super().get_queryset(request), request.user, self.area_lookup)
+        return self.scoped(super().get_queryset(request), request.user)
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -75,21 +95,19 @@ class AreaScopedAdminMixin:
     def _require_in_area(self, request, object_id):
         # get_object reads the id as the change page does (a malformed one, "abc" or "1e3", is no
         # object rather than an error) and answers 404 outside the area.
-        self.get_object(request, unquote(object_id))
+        return self.get_object(request, unquote(object_id))
 
     def history_view(self, request, object_id, extra_context=None):
         self._require_in_area(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # django-simple-history's page of one historical version.
-        self._require_in_area(request, object_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        remote = db_field.remote_field.model
+        remote_admin = self.admin_site._registry.get(remote)
         if db_field.name in self.scoped_foreign_keys:
-            related = db_field.remote_field.model._default_manager.all()
             kwargs["queryset"] = scope(
-                related, request.user, self.scoped_foreign_keys[db_field.name]
+                remote._default_manager.all(), request.user, self.scoped_foreign_keys[db_field.name]
             )
+        elif isinstance(remote_admin, AreaScopedAdminMixin):
+            kwargs["queryset"] = remote_admin.scoped(remote._default_manager.all(), request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -2,10 +2,11 @@ import re
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from locations.admin_export import ExportActionsMixin
+from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.scoping import AreaScopedAdminMixin
 from needs.admin_import import import_urls
 from needs.models import AidType, Category, Need, NeedStatus
@@ -56,7 +57,7 @@ class NeedStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Need)
-class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistoryAdmin):
+class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
     """Needs, limited to the staff member's areas; their history (quantities above all) is on
     each need's History page. "Import needs" (needs/admin_import.py) previews a file, then imports it."""
 
@@ -82,8 +83,6 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistoryAdmin):
     change_list_template = "admin/needs/need/change_list.html"
 
     area_lookup = "site__kelurahan__code"
-    # A need is added only at a site in the staff member's areas.
-    scoped_foreign_keys = {"site": "kelurahan__code"}
     list_display = [
         "title",
         "site",
@@ -146,7 +145,9 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, SimpleHistoryAdmin):
         """On a save, lock the need's row as donations.services does, so the form is checked against
         the current counters and no pledge can land between that check and the write."""
         need = super().get_object(request, object_id, from_field)
-        if need is not None and request.method == "POST":
+        # The change and delete views run in a transaction; other POSTs (a history page's) do not
+        # save the need and take no lock.
+        if request.method == "POST" and transaction.get_connection().in_atomic_block:
             need = Need.objects.select_for_update().get(pk=need.pk)
         return need
 

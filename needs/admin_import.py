@@ -20,6 +20,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from locations.scoping import area_codes
 from locations.spreadsheets import ImportFileError
 from needs.imports import COLUMNS, import_needs, template_csv
 
@@ -79,7 +80,7 @@ def import_view(model_admin, request):
         if path is None:
             messages.error(request, _("The uploaded file has expired; upload it again."))
             return redirect("admin:needs_need_import")
-        report = import_needs(path)
+        report = import_needs(path, area=area_codes(request.user))
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
         counts = report.counts
@@ -99,7 +100,7 @@ def import_view(model_admin, request):
             for chunk in upload.chunks():
                 f.write(chunk)
         try:
-            report = import_needs(path, dry_run=True)
+            report = import_needs(path, dry_run=True, area=area_codes(request.user))
         except ImportFileError as e:
             path.unlink(missing_ok=True)
             form.add_error("file", str(e))

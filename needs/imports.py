@@ -16,11 +16,13 @@ from pathlib import Path
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from locations.models import Region, Site
+from locations.scoping import in_area
 from locations.spreadsheets import Places, RowRefused, parse_point, read_rows
 from needs.models import AidType, Category, Need
 
@@ -82,8 +84,10 @@ class ImportReport:
 class Lookups(Places):
     """The reference data a row is checked against, loaded once per import."""
 
-    def __init__(self):
+    def __init__(self, area: list[str] | None = None):
         super().__init__()
+        # The region codes the importing staff member works in (locations.scoping); None: all.
+        self.area = area
         self.categories = {}
         for c in Category.objects.all():
             self.categories[c.slug.lower()] = c
@@ -151,6 +155,10 @@ def check_row(line: int, row: dict, lookups: Lookups) -> CheckedRow:
     if len(ref) > 64:
         raise RowRefused(_("external_ref is longer than 64 characters."))
     kelurahan = lookups.kelurahan(row.get("kelurahan", ""))
+    if not in_area(kelurahan.code, lookups.area):
+        raise RowRefused(
+            _("Kelurahan %(name)s is outside your area.") % {"name": kelurahan.display_name}
+        )
     kind = lookups.site_kind(row.get("site_kind", ""))
     site_name = row.get("site_name", "")
     if not site_name or len(site_name) > 150:
@@ -216,13 +224,13 @@ class Batch:
     services lock them, so an update can never undercut a pledge arriving meanwhile), one their
     sites, one inserts the new sites and one the new needs."""
 
-    def __init__(self, rows: list[CheckedRow], report: ImportReport):
-        self.rows, self.report = rows, report
+    def __init__(self, rows: list[CheckedRow], report: ImportReport, area: list[str] | None = None):
+        self.rows, self.report, self.area = rows, report, area
         self.needs = {
             n.external_ref: n
-            for n in Need.objects.select_for_update().filter(
-                external_ref__in=[r.external_ref for r in rows]
-            )
+            for n in Need.objects.select_for_update(of=("self",))
+            .filter(external_ref__in=[r.external_ref for r in rows])
+            .annotate(kelurahan_code=F("site__kelurahan__code"))
         }
         self.sites = {
             (site.kelurahan_id, site.kind, site.name): site
@@ -241,6 +249,8 @@ class Batch:
                 if need is None:
                     new_needs.append((row, site))
                     results.append(RowResult(row.line, row.external_ref, "created"))
+                elif not in_area(need.kelurahan_code, self.area):
+                    raise RowRefused(_("This need belongs to a site outside your area."))
                 else:
                     changes = self._changes(row, need, site)
                     if changes:
@@ -320,22 +330,25 @@ class Batch:
         return changes
 
 
-def import_needs(path: Path, *, dry_run: bool = False, progress=None) -> ImportReport:
-    """Import the file's rows. With `dry_run`, report what would happen and write nothing.
+def import_needs(
+    path: Path, *, dry_run: bool = False, progress=None, area: list[str] | None = None
+) -> ImportReport:
+    """Import the file's rows. With `dry_run`, report what would happen and write nothing. With
+    `area` (region codes, locations.scoping.area_codes), rows outside it are refused.
 
     Rows are checked one by one and written in batches of BATCH, each batch one transaction, so
     memory stays flat whatever the file's length. Checks happen before any write, so a refused row
     never undoes the others.
     """
     report = ImportReport()
-    lookups = Lookups()
+    lookups = Lookups(area)
     seen: dict[str, int] = {}
     pending: list[CheckedRow] = []
     refused: list[RowResult] = []
 
     def flush():
         with transaction.atomic():
-            written = Batch(pending, report).write() if pending else []
+            written = Batch(pending, report, area).write() if pending else []
             if dry_run:
                 transaction.set_rollback(True)
         report.results.extend(sorted([*written, *refused], key=lambda r: r.line))

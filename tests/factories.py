@@ -21,6 +21,15 @@ def seed_categories() -> None:
     importlib.import_module("needs.migrations.0004_category_holds").set_holds(apps, None)
 
 
+def seed_staff_groups() -> None:
+    """The staff groups and their permissions, as the data migrations make them (transactional
+    tests flush them too)."""
+    from django.apps import apps
+
+    importlib.import_module("donations.migrations.0002_staff_groups").create_groups(apps, None)
+    importlib.import_module("donations.migrations.0006_personal_data_roles").apply(apps, None)
+
+
 def kelurahan(code: str = "31.71.01.1001") -> Region:
     """A kelurahan from the registry (the `jakarta` fixture loads them)."""
     return Region.objects.get(code=code)

@@ -1,10 +1,7 @@
 """A kelurahan officer works a pledge in the admin: confirms it, verifies the site's contact,
 schedules it, records a delivery with a photo; the need's public page shows the progress."""
 
-import importlib
-
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 from PIL import Image
 from playwright.sync_api import expect
@@ -25,7 +22,7 @@ def pledge(transactional_db):
     load_regions()
     factories.seed_categories()
     # The flush after each transactional test takes the groups migration's rows with it.
-    importlib.import_module("donations.migrations.0002_staff_groups").create_groups(apps, None)
+    factories.seed_staff_groups()
     officer = factories.UserFactory(username="petugas.gambir", is_staff=True)
     officer.groups.add(Group.objects.get(name=AREA_OFFICER_GROUP))
     StaffArea.objects.create(user=officer, region=Region.objects.get(code="31.71.01.1001"))

@@ -30,3 +30,12 @@ def test_an_auditor_only_reads():
     assert "view_pledge" in auditor
     assert all(c.startswith("view_") for c in auditor)
     assert "view_outboundmail" not in auditor
+
+
+@pytest.mark.django_db
+def test_personal_data_is_for_the_bureau_and_the_area_officers_and_its_log_for_the_bureau():
+    assert {"view_personal_data", "view_personaldataview"} <= _codenames("Provincial staff")
+    officer = _codenames("Area officer")
+    assert "view_personal_data" in officer and "view_personaldataview" not in officer
+    auditor = _codenames("Auditor")
+    assert not {"view_personal_data", "view_personaldataview", "view_staffarea"} & auditor

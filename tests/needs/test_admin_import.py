@@ -77,3 +77,32 @@ def test_templates_download_and_import_as_they_are(staff_client, gambir):
 def test_an_officer_without_add_permission_cannot_import(client, kelurahan_officer, gambir):
     client.force_login(kelurahan_officer)
     assert client.get(URL).status_code == 403
+
+
+def test_a_staff_member_bound_to_an_area_imports_only_there(client, gambir, jakarta):
+    """Staff with the right to add needs but an area of their own (a custom group): rows outside
+    it, and needs already recorded outside it, are refused by line."""
+    from django.contrib.auth.models import Permission
+
+    from locations.models import StaffArea
+    from tests import factories
+
+    elsewhere = factories.NeedFactory(
+        site=factories.SiteFactory(kelurahan=factories.kelurahan("31.72.01.1001")),
+        external_ref="DKI-UTARA",
+    )
+    user = factories.UserFactory(username="impor.gambir", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_need", "view_need"]))
+    StaffArea.objects.create(user=user, region=gambir)
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    outside = {**ROW, "external_ref": "DKI-002", "kelurahan": "31.72.01.1001"}
+    moved = {**ROW, "external_ref": "DKI-UTARA"}
+    html = client.post(URL, {"file": upload([ROW, outside, moved])}).content.decode()
+    assert "1 to create, 0 to update, 0 unchanged, 2 refused." in html
+    assert "is outside your area." in html and "belongs to a site outside your area." in html
+
+    client.post(URL, {"confirm": "1"})
+    assert set(Need.objects.values_list("external_ref", flat=True)) == {"DKI-001", "DKI-UTARA"}
+    elsewhere.refresh_from_db()
+    assert elsewhere.site.kelurahan.code == "31.72.01.1001"

@@ -1,0 +1,37 @@
+"""Serving an uploaded file that is not public, after the caller's view has checked who may see it.
+
+The file itself never has a public address (MEDIA_ROOT is not served). In development Django streams
+it; in production the view only decides, and the web server sends the bytes from a location that
+only it can reach (`KSBB_PRIVATE_MEDIA_SERVER`: `nginx` answers with X-Accel-Redirect to
+`KSBB_PRIVATE_MEDIA_PREFIX` + the file's name, `apache` with X-Sendfile and the file's path;
+docs/deploy.md shows the nginx location).
+"""
+
+import mimetypes
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.http import content_disposition_header
+
+
+def private_file_response(file: FieldFile) -> HttpResponse:
+    """The bytes of `file`, or the header that tells the web server to send them."""
+    name = file.name
+    if not name or ".." in PurePosixPath(name).parts or not file.storage.exists(name):
+        raise Http404
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    server = settings.KSBB_PRIVATE_MEDIA_SERVER
+    if server == "nginx":
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.KSBB_PRIVATE_MEDIA_PREFIX + name
+    elif server == "apache":
+        response = HttpResponse(content_type=content_type)
+        response["X-Sendfile"] = file.path
+    else:
+        response = FileResponse(file.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(False, PurePosixPath(name).name)
+    # Staff-only: no shared cache may keep it, and a browser only for this session's pages.
+    response["Cache-Control"] = "private, no-store"
+    return response
