@@ -167,6 +167,16 @@ class SiteAdmin(PersonalDataAdminMixin, ExportActionsMixin, AreaScopedAdminMixin
         # The contacts inline shows each contact's phone.
         return list(obj.contacts.all())
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ContactPerson:
+            return super().save_formset(request, form, formset, change)
+        # Contacts change through their service, which re-opens a changed contact's verification.
+        for contact in formset.save(commit=False):
+            services.save_contact(contact, by=request.user)
+        for contact in formset.deleted_objects:
+            contact.delete()
+        return None
+
 
 class VerificationNoteForm(forms.Form):
     note = forms.CharField(
@@ -226,6 +236,9 @@ class ContactPersonAdmin(
     autocomplete_fields = ["site"]
     readonly_fields = VERIFICATION_FIELDS
     actions = ["mark_verified", "mark_unreachable", "mark_replaced"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_contact(obj, by=request.user)
 
     def _verify_all(self, request, queryset, status, **kwargs):
         done = []

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from locations.models import PHONE_PATTERN, ContactPerson, Site
+from locations.services import save_contact
 from locations.spreadsheets import ImportFileError, Places, RowRefused, parse_point, read_rows
 
 REQUIRED = ["kelurahan", "site_kind", "site_name"]
@@ -99,16 +100,12 @@ def _contact(site: Site, row: dict, roles: dict[str, str], report: SiteImportRep
         raise RowRefused(_("“%(phone)s” is not a phone number.") % {"phone": phone})
     contact = ContactPerson.objects.filter(site=site, name=name).first()
     if contact is None:
-        ContactPerson.objects.create(site=site, name=name[:150], role=role, phone=phone)
+        contact = ContactPerson(site=site, name=name[:150], role=role, phone=phone)
+        save_contact(contact, reason="import")
         report.contacts["created"] += 1
     elif (contact.role, contact.phone) != (role, phone):
-        # A new number must be checked again: the verification was of the old one.
-        contact.role, contact.phone = role, phone
-        contact.verification_status, contact.verified_at = (
-            ContactPerson.Verification.UNVERIFIED,
-            None,
-        )
-        contact.save(update_fields=["role", "phone", "verification_status", "verified_at"])
+        # A new number goes back to unverified there: the verification was of the old one.
+        save_contact(contact, role=role, phone=phone, reason="import")
         report.contacts["updated"] += 1
     else:
         report.contacts["unchanged"] += 1

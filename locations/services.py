@@ -46,3 +46,30 @@ def verify_contact(
         update_fields=["verification_status", "verified_at", "verified_by", "replaced_by", "note"]
     )
     return contact
+
+
+# What a verification vouches for: a change to either makes the contact unverified again.
+VERIFIED_FIELDS = ("name", "phone")
+
+
+@transaction.atomic
+def save_contact(contact: ContactPerson, *, by=None, reason: str = "", **fields) -> ContactPerson:
+    """Save `contact`, new or changed (by its caller, or by `fields`: name, role, phone, note…).
+
+    A contact who was verified, unreachable or replaced and whose name or phone changes goes back
+    to unverified, since the verification was of the old person or number. Locks the row against a
+    verification arriving meanwhile. The history records who (`by`) and why. The one way the admin,
+    the importer and any other caller change a contact person."""
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    if contact.pk:
+        before = ContactPerson.objects.select_for_update().get(pk=contact.pk)
+        moved = any(getattr(before, f) != getattr(contact, f) for f in VERIFIED_FIELDS)
+        if moved and before.verification_status != Verification.UNVERIFIED:
+            contact.verification_status = Verification.UNVERIFIED
+            contact.verified_at = contact.verified_by = contact.replaced_by = None
+            reason = reason or _("Name or phone changed: to be verified again")
+    contact._history_user = by
+    contact._change_reason = reason[:100]
+    contact.save()
+    return contact
