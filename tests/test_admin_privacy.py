@@ -101,6 +101,7 @@ def test_a_version_is_a_page_to_read_and_a_post_to_it_is_refused(staff_client, n
     need.save()
     version = need.history.order_by("history_id").first()
     url = reverse("admin:needs_need_simple_history", args=[need.pk, version.history_id])
+    staff_client.cookies["django_language"] = "en"
 
     page = staff_client.get(url)
     assert page.status_code == 200

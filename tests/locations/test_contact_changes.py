@@ -11,6 +11,7 @@ from tests import factories
 from tests.helpers import admin_url
 from tests.locations.test_import_sites import ROW, run, write_csv
 
+pytestmark = pytest.mark.usefixtures("english")
 NEW_PHONE = "+62 813 4444 5555"
 
 
@@ -60,6 +61,7 @@ def _site_form(site, contact, **changes) -> dict:
 def _staff(province_staff) -> Client:
     client = Client()
     client.force_login(province_staff)
+    client.cookies["django_language"] = "en"
     return client
 
 
