@@ -38,7 +38,7 @@ from rest_framework.renderers import JSONRenderer  # noqa: E402
 from rest_framework_gis.fields import GeometryField  # noqa: E402
 from rest_framework_gis.serializers import GeoFeatureModelSerializer  # noqa: E402
 
-from ksbb.geojson import feature_collection  # noqa: E402
+from ksbb.lib.geojson import feature_collection  # noqa: E402
 from locations.models import Region, Site  # noqa: E402
 from locations.registry import load_regions  # noqa: E402
 from needs.layer import GZIP_LEVEL  # noqa: E402

@@ -4,7 +4,7 @@ Seeds a database of its own (ksbb_bench): 50,000 needs, 20,000 collaborators, 1,
 every status and a delivery for each delivered pledge, inserted by PostgreSQL itself
 (generate_series). Then times the page with an empty cache (cold: aggregates plus rendering), with
 the figures cached (warm: the data-version query and the collaborator page), and the aggregates
-alone (donations.transparency.compute), the baseline both are read against.
+alone (transparency.figures.compute), the baseline both are read against.
 """
 
 import os
@@ -31,9 +31,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 
-from donations import transparency  # noqa: E402
 from donations.models import Pledge  # noqa: E402
 from locations.registry import load_regions  # noqa: E402
+from transparency import figures  # noqa: E402
 
 PLEDGES = int(os.environ.get("KSBB_BENCH_PLEDGES", 1_000_000))
 NEEDS = 50_000
@@ -109,7 +109,7 @@ def timed(fn, runs: int = RUNS) -> float:
 def main() -> int:
     settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
     settings.ALLOWED_HOSTS = ["*"]
-    # Measured: the figures' own cache, keyed by the data version. A snapshot (ksbb.snapshots)
+    # Measured: the figures' own cache, keyed by the data version. A snapshot (ksbb.lib.snapshots)
     # would answer the warm page before reaching it.
     settings.KSBB_PUBLIC_SNAPSHOT_SECONDS = 0
     setup_test_environment(debug=False)  # as in production: no query log growing with the work
@@ -132,7 +132,7 @@ def main() -> int:
             cache.clear()
             page()
 
-        t_aggregates = timed(lambda: transparency.compute(None))
+        t_aggregates = timed(lambda: figures.compute(None))
         t_cold = timed(cold)
         page()
         t_warm = timed(page, runs=RUNS * 4)

@@ -35,9 +35,10 @@ from donations.models import (
     PledgeEvent,
     PledgeStatus,
 )
+from ksbb.lib.admin import action_form_page, admin_link
+from ksbb.lib.admin_export import ExportActionsMixin
 from ksbb.lib.private_files import private_file_response
-from locations.admin import action_form_page, admin_link, area_filters
-from locations.admin_export import ExportActionsMixin
+from locations.admin import area_filters
 from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.models import ContactPerson, Site
 from locations.personal_data import PersonalDataAdminMixin

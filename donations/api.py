@@ -17,7 +17,7 @@ from rest_framework.throttling import AnonRateThrottle
 from donations import ratelimit, services
 from donations.forms import PledgeForm
 from donations.models import Collaborator, Pledge, PledgeEvent
-from ksbb.api_schema import NOT_FOUND, PLEDGE_REFUSED, THROTTLED, UNSUPPORTED_MEDIA_TYPE
+from ksbb.lib.api_schema import NOT_FOUND, PLEDGE_REFUSED, THROTTLED, UNSUPPORTED_MEDIA_TYPE
 from needs.models import Need
 
 

@@ -9,10 +9,4 @@ urlpatterns = [
     path(f"komitmen/{TOKEN}/", views.pledge_status, name="pledge_status"),
     path(f"komitmen/{TOKEN}/batal/", views.pledge_cancel, name="pledge_cancel"),
     path(f"komitmen/{TOKEN}/perpanjang/", views.pledge_extend, name="pledge_extend"),
-    path("transparansi/", views.transparency, name="transparency"),
-    path(
-        "transparansi/data/<slug:dataset>.<str:fmt>",
-        views.open_data,
-        name="open_data",
-    ),
 ]

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "locations",
     "needs",
     "donations",
+    "transparency",
     "ksbb",
 ]
 
@@ -275,7 +276,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"PledgeStatusEnum": "donations.models.PledgeStatus"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "ksbb.api_schema.document_query_parameters",
+        "ksbb.lib.api_schema.document_query_parameters",
     ],
 }
 
@@ -285,7 +286,7 @@ KSBB_PLEDGE_RATE_PER_EMAIL = env.str("KSBB_PLEDGE_RATE_PER_EMAIL", default="10/h
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: use REMOTE_ADDR).
 KSBB_TRUSTED_PROXY_COUNT = env.int("KSBB_TRUSTED_PROXY_COUNT", default=0)
 # How long the map layer, the transparency figures and the home page's counts may lag the database
-# (ksbb.snapshots); 0 computes them on every request.
+# (ksbb.lib.snapshots); 0 computes them on every request.
 KSBB_PUBLIC_SNAPSHOT_SECONDS = env.int("KSBB_PUBLIC_SNAPSHOT_SECONDS", default=10)
 
 # The map: the tile layer is a setting so tests (and offline demos) make no outside request.

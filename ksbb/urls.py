@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("needs.urls")),
     path("", include("donations.urls")),
+    path("", include("transparency.urls")),
     path("kebutuhan/<int:pk>/", donations_views.need_detail, name="need_detail"),
     path("api/v1/", include("ksbb.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

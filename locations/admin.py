@@ -1,15 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
+from ksbb.lib.admin import action_form_page
+from ksbb.lib.admin_export import ExportActionsMixin
 from locations import services
-from locations.admin_export import ExportActionsMixin
 from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.models import ContactPerson, PersonalDataView, Region, Site, StaffArea
 from locations.personal_data import PersonalDataAdminMixin, may_see
@@ -18,13 +18,6 @@ from locations.scoping import AreaScopedAdminMixin
 # Changed only through locations.services.verify_contact, never by editing the form.
 VERIFICATION_FIELDS = ("verification_status", "verified_at", "verified_by", "replaced_by")
 Verification = ContactPerson.Verification
-
-
-def admin_link(obj) -> str:
-    """A link to `obj`'s admin page, labelled with the object."""
-    opts = obj._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, obj)
 
 
 def area_filters(code_lookup: str) -> list[type[admin.SimpleListFilter]]:
@@ -72,24 +65,6 @@ def area_filters(code_lookup: str) -> list[type[admin.SimpleListFilter]]:
         parent_parameter = "kecamatan"
 
     return [KotaFilter, KecamatanFilter, KelurahanFilter]
-
-
-def action_form_page(model_admin, request, queryset, form, title: str, action: str):
-    """The intermediate page of an admin action that asks for more than a click (a date, a reason,
-    a note, a replacement); it posts back to the changelist with the same selection."""
-    opts = model_admin.model._meta
-    ctx = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "opts": opts,
-        "objects": queryset,
-        "form": form,
-        "action": action,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        "from_change": request.POST.get("_from_change", ""),
-        "post_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
-    }
-    return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
 
 
 @admin.register(Region)

@@ -13,9 +13,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
-from ksbb import api_schema
-from ksbb.api_schema import BAD_PARAMETERS, NOT_FOUND
-from ksbb.geojson import feature_collection
+from ksbb.lib import api_schema
+from ksbb.lib.api_schema import BAD_PARAMETERS, NOT_FOUND
+from ksbb.lib.geojson import feature_collection
 from locations.filters import RegionFilter
 from locations.models import Region
 

@@ -6,7 +6,6 @@ import datetime
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
@@ -28,22 +27,6 @@ MAX_COLUMNS = 64
 # An XLSX is a ZIP of XML: real workbooks of MAX_ROWS rows unpack to some 100 MB; a "zip bomb" of a
 # few hundred kilobytes can unpack to gigabytes.
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024
-
-# A cell a spreadsheet would read as a formula (or that hides one behind a tab or a carriage return).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formula injection: a text cell that begins with = + - @ (or a tab or
-    CR) gets a leading single quote. Numbers stay numbers. Every CSV and XLSX the portal writes, open
-    data and staff exports alike, goes through this."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    return value
 
 
 class ImportFileError(Exception):

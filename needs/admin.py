@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from locations.admin_export import ExportActionsMixin
+from ksbb.lib.admin_export import ExportActionsMixin
 from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.scoping import AreaScopedAdminMixin
 from needs.admin_import import import_urls

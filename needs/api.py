@@ -15,8 +15,8 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from ksbb import api_schema
-from ksbb.api_schema import BAD_PARAMETERS, NOT_FOUND
+from ksbb.lib import api_schema
+from ksbb.lib.api_schema import BAD_PARAMETERS, NOT_FOUND
 from locations.models import Site
 from needs import layer as needs_layer
 from needs.caching import needs_conditional

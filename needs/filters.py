@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from ksbb.widgets import QuickSelect
+from ksbb.lib.widgets import QuickSelect
 from locations.models import Region, Site
 from needs.models import AidType, Category, Need, NeedStatus
 

@@ -1,5 +1,5 @@
 """The map's needs layer: every matching need as one GeoJSON document, built by PostgreSQL, gzipped
-once and served from a snapshot (ksbb.snapshots) to every visitor asking for the same filters."""
+once and served from a snapshot (ksbb.lib.snapshots) to every visitor asking for the same filters."""
 
 import dataclasses
 import datetime
@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 
-from ksbb import snapshots
-from ksbb.geojson import feature_collection
+from ksbb.lib import snapshots
+from ksbb.lib.geojson import feature_collection
 from needs.caching import data_version
 
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")

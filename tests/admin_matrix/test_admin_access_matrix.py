@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.test import Client, RequestFactory
 
 from donations.models import Collaborator, Delivery, OutboundMail, Pledge, PledgeEvent
-from locations.admin_export import XLSX
+from ksbb.lib.admin_export import XLSX
 from locations.models import ContactPerson, PersonalDataView
 from locations.scoping import AreaScopedAdminMixin
 from needs.models import Need

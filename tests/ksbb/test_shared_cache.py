@@ -20,8 +20,8 @@ from django.utils.module_loading import import_string
 
 from bench.server import redis_server
 from donations import ratelimit, services
-from donations import transparency as public_figures
 from ksbb.settings import _cache
+from transparency import figures as public_figures
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Snapshots of the public aggregates (ksbb.snapshots): the map layer, the transparency figures and
+"""Snapshots of the public aggregates (ksbb.lib.snapshots): the map layer, the transparency figures and
 the home page's counts lag the database by at most KSBB_PUBLIC_SNAPSHOT_SECONDS, while what a donor
 acts on (the need page, its API popup, the pledge) is always current."""
 
@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from donations import services
-from ksbb import snapshots
+from ksbb.lib import snapshots
 from tests import factories
 
 SECONDS = 10
@@ -74,7 +74,7 @@ def test_an_unreachable_cache_costs_speed_not_the_page(snapshots_on, monkeypatch
 
     monkeypatch.setattr(cache, "get", refuse)
     monkeypatch.setattr(cache, "set", refuse)
-    with caplog.at_level(logging.WARNING, logger="ksbb.snapshots"):
+    with caplog.at_level(logging.WARNING, logger="ksbb.lib.snapshots"):
         assert snapshots.snapshot("figures", (), lambda: "built") == "built"
     assert "cache unreachable" in caplog.text
 

@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.http import QueryDict
 
-from ksbb.widgets import QuickSelect
+from ksbb.lib.widgets import QuickSelect
 from needs.filters import NeedFilter
 
 

@@ -7,13 +7,13 @@ import json
 import pytest
 from django.urls import reverse
 
-from donations import opendata
 from tests import factories
-from tests.donations.test_transparency_figures import fixed_set
+from tests.transparency.test_transparency_figures import fixed_set
+from transparency import opendata
 
 
 def url(name: str, fmt: str) -> str:
-    return reverse("donations:open_data", args=[name, fmt])
+    return reverse("transparency:open_data", args=[name, fmt])
 
 
 def read_csv(client, name: str, **params) -> tuple[list[str], list[str], list[dict]]:

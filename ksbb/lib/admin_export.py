@@ -1,7 +1,8 @@
 """Staff exports of admin lists: the selected (or, with "select all", the filtered) rows as CSV or
-XLSX. The rows are the admin's own queryset, so an area officer exports only their area. Columns
-that hold personal data are added only for staff who may both see and export it, and the export is
-recorded against each person in it (locations.personal_data) before the first byte is sent."""
+XLSX. The rows are the admin's own queryset, so a staff member bound to an area exports only their
+area. Columns of personal data are added only when the admin says so (exports_personal_data), and
+the admin records such an export (record_export) before the first byte is sent: in this project
+locations.personal_data.PersonalDataAdminMixin does both."""
 
 import csv
 import io
@@ -11,10 +12,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from locations.personal_data import Via, may_see, record_ids
-from locations.spreadsheets import safe_cell
+from ksbb.lib.cells import safe_cell
 
-PERSONAL_DATA_PERMISSION = "donations.export_personal_data"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -27,14 +26,11 @@ class ExportActionsMixin:
     """Give a ModelAdmin "Export as CSV" and "Export as XLSX" actions.
 
     `export_fields` are (header, lookup) pairs read with one values_list query; `private_export_fields`
-    the same, for personal data, exported only to staff who may see personal data and hold
-    PERSONAL_DATA_PERMISSION. `private_export_owner` is the foreign key to the person whose data
-    those are ("pk" when it is the row itself).
+    the same, for personal data, exported only when exports_personal_data(request) says so.
     """
 
     export_fields: list[tuple[str, str]] = []
     private_export_fields: list[tuple[str, str]] = []
-    private_export_owner: str = "pk"
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -44,28 +40,23 @@ class ExportActionsMixin:
         return actions
 
     def exports_personal_data(self, request) -> bool:
-        return bool(self.private_export_fields) and (
-            may_see(request.user) and request.user.has_perm(PERSONAL_DATA_PERMISSION)
-        )
+        return False
+
+    def record_export(self, request, queryset) -> None:
+        """Called before an export with personal columns is sent."""
 
     def export_columns(self, request) -> list[tuple[str, str]]:
         columns = list(self.export_fields)
-        if self.exports_personal_data(request):
+        if self.private_export_fields and self.exports_personal_data(request):
             columns += self.private_export_fields
         return columns
-
-    def _record_export(self, request, queryset) -> None:
-        owner = self.private_export_owner
-        model = self.model if owner == "pk" else self.model._meta.get_field(owner).related_model
-        owners = queryset.order_by().values_list(owner if owner == "pk" else f"{owner}_id")
-        record_ids(request, model, (pk for (pk,) in owners.iterator(2000)), Via.EXPORT)
 
     def export_rows(self, request, queryset):
         """The header, then one list of cells per row. Reads nothing until iterated, except the
         record of an export with personal data, which is written first."""
         columns = self.export_columns(request)
-        if self.exports_personal_data(request):
-            self._record_export(request, queryset)
+        if len(columns) > len(self.export_fields):
+            self.record_export(request, queryset)
         return self._rows(columns, queryset)
 
     def _rows(self, columns, queryset):

@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from donations import services
 from tests import factories
-from tests.donations.test_transparency_figures import fixed_set
 from tests.helpers import schedule
+from tests.transparency.test_transparency_figures import fixed_set
 
-URL = reverse("donations:transparency")
+URL = reverse("transparency:transparency")
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ import datetime
 
 import pytest
 
-from donations import services, transparency
+from donations import services
 from donations.models import Collaborator
 from locations.models import Region
 from needs.models import AidType
 from tests import factories
 from tests.helpers import schedule
+from transparency import figures
 
 OTHER_KELURAHAN = "31.72.01.1001"  # in Jakarta Utara, another kota and kecamatan than Gambir
 
@@ -89,7 +90,7 @@ def by(rows, key, value):
 
 
 def test_a_collaborator_counts_once_in_the_total_and_once_per_category(data):
-    f = transparency.compute()
+    f = figures.compute()
     assert f["collaborators"] == 3  # PT Dua Kategori, Human Initiative, Dana Fintech
     assert by(f["by_category"], "slug", "pangan")["collaborators"] == 2
     assert by(f["by_category"], "slug", "umkm")["collaborators"] == 2
@@ -97,7 +98,7 @@ def test_a_collaborator_counts_once_in_the_total_and_once_per_category(data):
 
 
 def test_a_cancelled_pledge_with_nothing_delivered_does_not_count(data):
-    f = transparency.compute()
+    f = figures.compute()
     assert f["pledges"] == 4
     kinds = {r["kind"]: r["collaborators"] for r in f["by_kind"]}
     assert kinds == {"company": 1, "humanitarian": 1, "fintech": 1}
@@ -106,7 +107,7 @@ def test_a_cancelled_pledge_with_nothing_delivered_does_not_count(data):
 def test_pledges_and_quantities_per_category_and_status(data):
     rows = {
         (r["category"], r["status"]): (r["pledges"], r["quantity"])
-        for r in transparency.compute()["by_status"]
+        for r in figures.compute()["by_status"]
     }
     assert rows == {
         ("pangan", "submitted"): (1, 30),
@@ -115,7 +116,7 @@ def test_pledges_and_quantities_per_category_and_status(data):
         ("umkm", "submitted"): (1, 5),
         ("umkm", "confirmed"): (1, 5),
     }
-    pangan = by(transparency.compute()["by_category"], "slug", "pangan")
+    pangan = by(figures.compute()["by_category"], "slug", "pangan")
     assert (pangan["pledges"], pangan["quantity_pledged"], pangan["quantity_delivered"]) == (
         2,
         80,
@@ -125,7 +126,7 @@ def test_pledges_and_quantities_per_category_and_status(data):
 
 
 def test_deliveries_and_beneficiaries_reached(data):
-    f = transparency.compute()
+    f = figures.compute()
     assert f["deliveries"] == 2
     assert f["needs_delivered"] == 1
     assert f["beneficiaries_reached"] == 40  # only need C was wholly delivered
@@ -133,7 +134,7 @@ def test_deliveries_and_beneficiaries_reached(data):
 
 
 def test_breakdown_per_kota_and_kecamatan(data):
-    f = transparency.compute()
+    f = figures.compute()
     gambir = by(f["by_kecamatan"], "code", "31.71.01")
     assert (gambir["needs"], gambir["collaborators"], gambir["pledges"], gambir["deliveries"]) == (
         2,
@@ -153,7 +154,7 @@ def test_breakdown_per_kota_and_kecamatan(data):
 
 
 def test_the_timeline_ends_at_the_totals(data):
-    f = transparency.compute()
+    f = figures.compute()
     assert f["timeline"][-1]["collaborators"] == 3
     assert f["timeline"][-1]["deliveries_total"] == 2
     assert {"2020-10"} <= {m["month"] for m in f["timeline"]}  # the deliveries' month
@@ -161,7 +162,7 @@ def test_the_timeline_ends_at_the_totals(data):
 
 def test_an_unpublished_need_leaves_every_figure(data):
     data["needs"]["b"].__class__.objects.filter(pk=data["needs"]["b"].pk).update(published=False)
-    f = transparency.compute()
+    f = figures.compute()
     assert f["collaborators"] == 2
     assert by(f["by_category"], "slug", "pangan")["collaborators"] == 2
     assert [c["slug"] for c in f["by_category"]] == ["pangan"]

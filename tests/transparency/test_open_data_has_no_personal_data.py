@@ -6,22 +6,22 @@ import re
 import pytest
 from django.urls import reverse
 
-from donations import opendata
 from donations.models import Collaborator, Pledge
 from ksbb import demo
 from locations.models import ContactPerson
-from tests.donations.test_transparency_figures import fixed_set
+from tests.transparency.test_transparency_figures import fixed_set
+from transparency import opendata
 
 
 def public_outputs(client) -> dict[str, str]:
     client.cookies["django_language"] = "en"
     urls = [reverse("home"), reverse("needs:need_map")]
-    page = reverse("donations:transparency")
+    page = reverse("transparency:transparency")
     urls += [page, page + "?page=2", page + "?as_of=2020-10-26", page + "?q=a"]
     for name, dataset in opendata.DATASETS.items():
         for fmt in opendata.FORMATS:
             if fmt != "geojson" or dataset.geo:
-                urls.append(reverse("donations:open_data", args=[name, fmt]))
+                urls.append(reverse("transparency:open_data", args=[name, fmt]))
     outputs = {}
     for url in urls:
         response = client.get(url)

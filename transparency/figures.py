@@ -1,4 +1,5 @@
-"""The public figures of /transparansi/, computed by SQL aggregates, cached, and stamped.
+"""Every public figure, defined once: the transparency page, the home page, totals.json and the
+other open data read them from here. Computed by SQL aggregates, cached, and stamped.
 
 Counting rules (docs/open-data.md says the same for the public):
 
@@ -9,7 +10,10 @@ Counting rules (docs/open-data.md says the same for the public):
   does not count.
 - A collaborator counts once in the total, and once in each category in which it has a counting
   pledge: the per-category counts can add up to more than the total.
-- Quantities are summed per category only: their units differ between categories.
+- Quantities are summed per category only: their units differ between categories. Where one
+  number must stand for an amount of aid (the home page's "aid delivered"), it is given per aid
+  type, in that aid type's unit (`by_aid_type`): never one number across units.
+- Open needs: published needs that still accept pledges (open or partly pledged), by today's status.
 - Deliveries done: every recorded delivery (hand-over) with its `delivered_on` date.
 - Beneficiaries reached: the beneficiaries of the published needs whose delivered quantity reached
   the quantity needed.
@@ -41,11 +45,13 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from donations.models import HOLDING_STATUSES, Delivery, Pledge, PledgeEvent, PledgeStatus
-from ksbb import snapshots
-from needs.models import Category, Need
+from ksbb.lib import snapshots
+from locations.models import Region
+from needs.models import Category, Need, NeedStatus
 
 JAKARTA = zoneinfo.ZoneInfo("Asia/Jakarta")
 COUNTING_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
+OPEN_STATUSES = [NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED]
 CACHE_SECONDS = (
     600  # a backstop: edits that write no PledgeEvent (a renamed collaborator) show by then
 )
@@ -146,7 +152,7 @@ def cache_key(as_of: datetime.date | None, version: str) -> str:
 
 
 def figures(as_of: datetime.date | None = None) -> dict[str, Any]:
-    """The page's figures: a snapshot a few seconds old (ksbb.snapshots), else from the cache when
+    """The page's figures: a snapshot a few seconds old (ksbb.lib.snapshots), else from the cache when
     the data has not changed since they were computed, else computed."""
     return snapshots.snapshot("transparency", (as_of,), lambda: _current_figures(as_of))
 
@@ -175,6 +181,7 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
     delivery_totals = deliveries.aggregate(deliveries=Count("pk"))
     need_totals = needs.aggregate(
         needs=Count("pk"),
+        needs_open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
         beneficiaries_all=Sum("beneficiaries"),
         needs_delivered=Count("pk", filter=reached),
         beneficiaries_reached=Sum("beneficiaries", filter=reached),
@@ -246,15 +253,72 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
         "pledges": totals["pledges"],
         "deliveries": delivery_totals["deliveries"],
         "needs": need_totals["needs"],
+        "needs_open": need_totals["needs_open"],
         "beneficiaries": _int(need_totals["beneficiaries_all"]),
         "needs_delivered": need_totals["needs_delivered"],
         "beneficiaries_reached": _int(need_totals["beneficiaries_reached"]),
         "by_category": [c for c in categories.values() if c["needs"] or c["pledges"]],
         "by_status": by_status,
         "by_kind": by_kind,
+        "by_aid_type": _by_aid_type(needs),
         "by_kecamatan": _by_region(counted, deliveries, needs, "kecamatan"),
         "by_kota": _by_region(counted, deliveries, needs, "kota"),
         "timeline": _timeline(counted, deliveries),
+    }
+
+
+def _by_aid_type(needs) -> list[dict[str, Any]]:
+    """Per aid type, in its own unit: needs, quantity needed and delivered. One grouped query."""
+    return [
+        {
+            "category": row["slug"],
+            "aid_type": row["name"],
+            "unit": row["unit"],
+            "needs": row["n"],
+            "quantity_needed": _int(row["needed"]),
+            "quantity_delivered": _int(row["delivered"]),
+        }
+        for row in needs.values(
+            slug=F("aid_type__category__slug"),
+            name=F("aid_type__name"),
+            unit=F("aid_type__unit"),
+        )
+        .annotate(n=Count("pk"), needed=Sum("quantity_needed"), delivered=Sum("delivered_then"))
+        .order_by("aid_type__category__order", "name")
+    ]
+
+
+def home_figures() -> dict[str, Any]:
+    """The home page's figures: today's headline figures (the same as the transparency page's and
+    totals.json's), the aid delivered per aid type, and open needs per category and per kota. Plain
+    values, so a snapshot can keep them."""
+    today = figures()
+    open_needs = Q(aid_types__needs__published=True, aid_types__needs__status__in=OPEN_STATUSES)
+    categories = (
+        Category.objects.filter(is_active=True)
+        .annotate(open_needs=Count("aid_types__needs", filter=open_needs))
+        .order_by("order", "name")
+    )
+    in_kota = "children__children__sites__needs"
+    kota_list = (
+        Region.objects.kota()
+        .defer("boundary")  # the page shows names and counts
+        .annotate(
+            open_needs=Count(
+                in_kota,
+                filter=Q(
+                    **{f"{in_kota}__published": True, f"{in_kota}__status__in": OPEN_STATUSES}
+                ),
+            )
+        )
+    )
+    return {
+        "collaborators": today["collaborators"],
+        "needs_total": today["needs"],
+        "needs_open": today["needs_open"],
+        "delivered": [row for row in today["by_aid_type"] if row["quantity_delivered"]],
+        "categories": list(categories),
+        "kota_list": list(kota_list),
     }
 
 

@@ -9,16 +9,17 @@ from collections import defaultdict
 import pytest
 from django.urls import reverse
 
-from donations import services, transparency
+from donations import services
 from locations.models import Region
 from needs.models import AidType
 from tests import factories
-from tests.donations.test_transparency_figures import fixed_set
 from tests.helpers import schedule
+from tests.transparency.test_transparency_figures import fixed_set
+from transparency import figures
 
 
 def download(client, name: str) -> list[dict]:
-    response = client.get(reverse("donations:open_data", args=[name, "csv"]))
+    response = client.get(reverse("transparency:open_data", args=[name, "csv"]))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     return [dict(zip(rows[0], r, strict=True)) for r in rows[2:]]  # rows[1] is HXL
 
@@ -95,7 +96,7 @@ def recompute(client) -> dict:
 
 
 def assert_page_figures_match(client):
-    page, mine = transparency.figures(), recompute(client)
+    page, mine = figures.figures(), recompute(client)
     for key in (
         "collaborators",
         "pledges",

@@ -49,7 +49,7 @@ PLEDGE_REFUSED = OpenApiResponse(
 
 
 def geojson_layer(component_name: str, geometry: str, properties: dict) -> type:
-    """A stand-in serializer to name in `responses=` for a layer ksbb.geojson.feature_collection
+    """A stand-in serializer to name in `responses=` for a layer ksbb.lib.geojson.feature_collection
     builds: its schema is feature_collection()'s, and it is one object even on a list action
     (a raw schema there would be wrapped in an array)."""
 
@@ -69,7 +69,7 @@ def geojson_layer(component_name: str, geometry: str, properties: dict) -> type:
 
 
 def feature_collection(geometry: str, properties: dict) -> dict:
-    """The schema of what ksbb.geojson.feature_collection returns: Features with an integer id, a
+    """The schema of what ksbb.lib.geojson.feature_collection returns: Features with an integer id, a
     `geometry` of that GeoJSON type and the given `properties` (name: JSON schema)."""
     return {
         "type": "object",

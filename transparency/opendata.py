@@ -19,9 +19,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, F, QuerySet, Sum
 from django.http import HttpResponse, StreamingHttpResponse
 
-from donations import transparency
+from ksbb.lib.cells import safe_cell
 from locations.models import Site
-from locations.spreadsheets import safe_cell
+from transparency import figures
 
 ANONYMOUS_NAME = "Anonim"
 LICENCE = "ODbL-1.0"
@@ -101,7 +101,7 @@ NEED_COLUMNS = [
 
 def _needs(as_of=None) -> QuerySet:
     return (
-        transparency.needs_as_of(as_of)
+        figures.needs_as_of(as_of)
         .order_by("pk")
         .values(
             "title",
@@ -153,7 +153,7 @@ SITE_GEO_PROPERTIES = ["site_kind", "site_name", "kelurahan_code", "needs_count"
 
 
 def _needs_geo() -> QuerySet:
-    return transparency.needs_as_of().values(
+    return figures.needs_as_of().values(
         "title",
         "status",
         "quantity_needed",
@@ -264,7 +264,7 @@ _COLLABORATOR_VALUES = {
 
 
 def _pledge_rows(as_of=None) -> Iterator[dict]:
-    pledges = transparency.pledges_as_of(as_of)
+    pledges = figures.pledges_as_of(as_of)
     for row in (
         pledges.order_by("pk")
         .values(
@@ -284,7 +284,7 @@ def _pledge_rows(as_of=None) -> Iterator[dict]:
         row["status"] = row.pop("status_then")
         row["quantity_delivered"] = row.pop("delivered_then")
         row["counts_for_collaborators"] = (
-            row["status"] in transparency.COUNTING_STATUSES or row["quantity_delivered"] > 0
+            row["status"] in figures.COUNTING_STATUSES or row["quantity_delivered"] > 0
         )
         yield _public(row)
 
@@ -306,7 +306,7 @@ DELIVERY_COLUMNS = [
 
 def _delivery_rows(as_of=None) -> Iterator[dict]:
     for row in (
-        transparency.deliveries_as_of(as_of)
+        figures.deliveries_as_of(as_of)
         .order_by("pk")
         .values(
             "quantity",
@@ -348,7 +348,7 @@ def _collaborator_rows(as_of=None) -> Iterator[dict]:
     rows of one collaborator together within this file only (for anonymous ones it is a number
     that changes between downloads), so distinct collaborators can be counted."""
     rows = (
-        transparency.counting(transparency.pledges_as_of(as_of))
+        figures.counting(figures.pledges_as_of(as_of))
         .values(
             category=F("need__aid_type__category__slug"),
             kecamatan_code=F("need__site__kelurahan__parent__code"),
@@ -389,6 +389,7 @@ _HEADLINE = [
     "pledges",
     "deliveries",
     "needs",
+    "needs_open",
     "beneficiaries",
     "needs_delivered",
     "beneficiaries_reached",
@@ -415,7 +416,7 @@ _PER_REGION = [
 
 def _total_rows(as_of=None) -> Iterator[dict]:
     """The page's figures, one per row (long format), so they can be compared with a recomputation."""
-    f = transparency.figures(as_of)
+    f = figures.figures(as_of)
     stamp = {"as_of": f["as_of"] or "", "computed_at": f["computed_at"]}
 
     def row(figure, value, **keys):
@@ -464,7 +465,7 @@ def csv_lines(dataset: Dataset, as_of=None) -> Iterator[str]:
 
 def _text(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
-        return value.astimezone(transparency.JAKARTA).isoformat(timespec="seconds")
+        return value.astimezone(figures.JAKARTA).isoformat(timespec="seconds")
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
@@ -482,7 +483,7 @@ def response(name: str, fmt: str, as_of: datetime.date | None = None) -> HttpRes
             csv_lines(dataset, as_of), content_type="text/csv; charset=utf-8"
         )
     elif fmt == "geojson":
-        from ksbb.geojson import feature_collection
+        from ksbb.lib.geojson import feature_collection
 
         geo = dataset.geo()
         props = NEED_GEO_PROPERTIES if name == "needs" else SITE_GEO_PROPERTIES

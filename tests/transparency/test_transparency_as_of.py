@@ -5,10 +5,10 @@ import zoneinfo
 
 import pytest
 
-from donations import transparency
 from donations.models import Delivery, Pledge, PledgeEvent
 from needs.models import Need
-from tests.donations.test_transparency_figures import fixed_set
+from tests.transparency.test_transparency_figures import fixed_set
+from transparency import figures
 
 JKT = zoneinfo.ZoneInfo("Asia/Jakarta")
 
@@ -45,13 +45,13 @@ def day(n: int) -> datetime.date:
 
 
 def test_before_anything_was_pledged_there_is_nothing(data):
-    f = transparency.compute(day(19))
+    f = figures.compute(day(19))
     assert (f["collaborators"], f["pledges"], f["deliveries"]) == (0, 0, 0)
     assert f["needs"] == 3
 
 
 def test_a_pledge_made_late_that_day_in_jakarta_counts_for_that_day(data):
-    f = transparency.compute(day(26))
+    f = figures.compute(day(26))
     # PT Dua Kategori, Human Initiative (scheduled) and the anonymous donor (not yet cancelled).
     assert f["collaborators"] == 3
     assert {r["kind"]: r["collaborators"] for r in f["by_kind"]} == {
@@ -69,7 +69,7 @@ def test_a_pledge_made_late_that_day_in_jakarta_counts_for_that_day(data):
 
 
 def test_a_cancellation_after_midnight_in_jakarta_counts_the_next_day(data):
-    f = transparency.compute(day(27))
+    f = figures.compute(day(27))
     assert f["collaborators"] == 2
     assert f["deliveries"] == 1
     pangan = next(c for c in f["by_category"] if c["slug"] == "pangan")
@@ -78,7 +78,7 @@ def test_a_cancellation_after_midnight_in_jakarta_counts_the_next_day(data):
 
 
 def test_deliveries_count_by_their_date(data):
-    f = transparency.compute(day(28))
+    f = figures.compute(day(28))
     assert f["deliveries"] == 2
     assert f["beneficiaries_reached"] == 40
     statuses = {(r["category"], r["status"]): r["pledges"] for r in f["by_status"]}
@@ -87,8 +87,8 @@ def test_deliveries_count_by_their_date(data):
 
 
 def test_today_and_a_date_after_the_last_change_agree(data):
-    now = transparency.compute()
-    then = transparency.compute(day(30))
+    now = figures.compute()
+    then = figures.compute(day(30))
     for key in (
         "collaborators",
         "pledges",

@@ -1,0 +1,31 @@
+"""Admin helpers any app's admin may use."""
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+
+def admin_link(obj) -> str:
+    """A link to `obj`'s admin page, labelled with the object."""
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
+def action_form_page(model_admin, request, queryset, form, title: str, action: str):
+    """The intermediate page of an admin action that asks for more than a click (a date, a reason,
+    a note, a replacement); it posts back to the changelist with the same selection."""
+    opts = model_admin.model._meta
+    ctx = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "objects": queryset,
+        "form": form,
+        "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "from_change": request.POST.get("_from_change", ""),
+        "post_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)

@@ -1,0 +1,114 @@
+"""The public audit: the transparency page and the open-data downloads behind it."""
+
+import datetime
+from urllib.parse import urlencode
+
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from donations.models import Collaborator, PledgeStatus
+from transparency import figures as public_figures
+from transparency import opendata
+
+COLLABORATORS_PER_PAGE = 25
+
+
+def _as_of(request) -> tuple[datetime.date | None, str]:
+    """The `as_of` date asked for, and a message for the reader when it cannot be used."""
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return None, ""
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError:
+        return None, _("“%(value)s” is not a date; use the form YYYY-MM-DD.") % {"value": raw[:20]}
+    today = timezone.localdate()
+    if day > today:
+        return None, _("%(value)s is in the future; showing today's figures.") % {"value": raw}
+    if day.year < 2000:
+        return None, _("Choose a date from the year 2000 on.")
+    return day, ""
+
+
+def _labelled(figures: dict) -> dict:
+    """The cached figures with labels in the reader's language (the cache holds codes only)."""
+    kinds = dict(Collaborator.Kind.choices)
+    statuses = dict(PledgeStatus.choices)
+    names = {c["slug"]: c["name"] for c in figures["by_category"]}
+    return {
+        **figures,
+        "by_kind": [
+            {**row, "label": kinds.get(row["kind"], row["kind"])} for row in figures["by_kind"]
+        ],
+        "by_status": [
+            {
+                **row,
+                "label": statuses.get(row["status"], row["status"]),
+                "category_name": names.get(row["category"], row["category"]),
+                "counts": row["status"] in public_figures.COUNTING_STATUSES,
+            }
+            for row in figures["by_status"]
+        ],
+    }
+
+
+def _timeline_with_bars(timeline: list[dict]) -> list[dict]:
+    top_c = max((row["collaborators"] for row in timeline), default=0) or 1
+    top_d = max((row["deliveries_total"] for row in timeline), default=0) or 1
+    return [
+        {
+            **row,
+            "collaborators_pct": round(100 * row["collaborators"] / top_c),
+            "deliveries_pct": round(100 * row["deliveries_total"] / top_d),
+        }
+        for row in timeline
+    ]
+
+
+def transparency(request):
+    """The public audit page: figures computed by SQL aggregates and cached (transparency.figures),
+    plus the paginated, searchable collaborator list, computed live for the page asked for.
+
+    Queries when the figures are cached: the data version, then the collaborator page's count, rows
+    and per-category details."""
+    as_of, error = _as_of(request)
+    figures = _labelled(public_figures.figures(as_of))
+    q = request.GET.get("q", "").strip()[:100]
+    paginator = Paginator(public_figures.collaborator_rows(as_of, q), COLLABORATORS_PER_PAGE)
+    try:
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        page = paginator.page(1)
+    details = public_figures.collaborator_details(page.object_list, as_of)
+    collaborators = [(c, details.get(c.pk, [])) for c in page.object_list]
+    keep = {k: v for k, v in (("as_of", as_of.isoformat() if as_of else ""), ("q", q)) if v}
+    ctx = {
+        "figures": figures,
+        "timeline": _timeline_with_bars(figures["timeline"]),
+        "as_of": as_of,
+        "as_of_value": request.GET.get("as_of", "")[:20] if error else (as_of or ""),
+        "as_of_error": error,
+        "today": timezone.localdate(),
+        "q": q,
+        "page": page,
+        "collaborators": collaborators,
+        "query": urlencode(keep),
+        "as_of_query": urlencode({"as_of": as_of.isoformat()}) if as_of else "",
+        "choropleth": {r["code"]: r["collaborators"] for r in figures["by_kecamatan"]},
+    }
+    return render(request, "transparency/transparency.html", ctx)
+
+
+def open_data(request, dataset: str, fmt: str):
+    """An open-data download (transparency.opendata; columns in docs/open-data.md). `as_of` as on the
+    transparency page; a bad one is a 400 with the reason, never a server error."""
+    data = opendata.DATASETS.get(dataset)
+    if data is None or fmt not in opendata.FORMATS or (fmt == "geojson" and data.geo is None):
+        raise Http404
+    as_of, error = _as_of(request)
+    if error:
+        return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+    return opendata.response(dataset, fmt, as_of)
