@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 
 from donations.models import Collaborator, Delivery, Opd, Pledge
+from ksbb.lib.cells import FORMULA_STARTS
 from locations.models import ContactPerson, Site
-from locations.spreadsheets import FORMULA_STARTS
 from needs.models import AidType, Category, Need
 from tests.helpers import admin_url
 from tests.security.markup import ALL_IN_ONE
