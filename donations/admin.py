@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten, unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -145,22 +145,14 @@ def overdue(queryset):
 
 
 def with_flags(queryset):
-    """Each pledge with `has_overlap` (Need.objects.overlapping, as one EXISTS) and
+    """Each pledge with `has_overlap` (its need's Need.objects.overlapping, as one EXISTS) and
     `site_verified` (its site has a verified contact): no query per row."""
-    other_need = Need.objects.filter(
-        site_id=OuterRef("need__site_id"),
-        aid_type_id=OuterRef("need__aid_type_id"),
-        quantity_pledged__gt=0,
-    ).exclude(pk=OuterRef("need_id"))
-    # Periods overlap: the other one ends after this one starts (or never ends), and starts before
-    # this one ends (or this one never ends).
-    # Periods overlap: the other one ends after this one starts (or never ends), and starts before
-    # this one ends (a need without an end runs on for ever).
-    other_need = other_need.filter(
-        Q(period_end__isnull=True) | Q(period_end__gte=OuterRef("need__period_start")),
-        period_start__lte=Coalesce(
-            OuterRef("need__period_end"), Value(datetime.date.max), output_field=DateField()
-        ),
+    other_need = Need.objects.overlapping_with(
+        pk=OuterRef("need_id"),
+        site=OuterRef("need__site_id"),
+        aid_type=OuterRef("need__aid_type_id"),
+        start=OuterRef("need__period_start"),
+        end=OuterRef("need__period_end"),
     )
     verified = ContactPerson.objects.filter(
         site_id=OuterRef("need__site_id"), verification_status=VERIFIED

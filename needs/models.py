@@ -1,8 +1,11 @@
 """What sites need: categories, aid types and needs, with counters that only donations.services moves."""
 
+import datetime
+
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -113,13 +116,31 @@ class NeedQuerySet(models.QuerySet):
     def overlapping(self, need: "Need"):
         """Other needs at the same site, for the same aid type, in an overlapping period, that already
         have pledges: a donor and staff should look before aid doubles up."""
-        period = Q(period_end__isnull=True) | Q(period_end__gte=need.period_start)
-        if need.period_end is not None:
-            period &= Q(period_start__lte=need.period_end)
+        return self.overlapping_with(
+            pk=need.pk,
+            site=need.site_id,
+            aid_type=need.aid_type_id,
+            start=need.period_start,
+            end=need.period_end,
+        )
+
+    def overlapping_with(self, *, pk, site, aid_type, start, end):
+        """overlapping() for a need given by its fields, each a value or an expression: with
+        OuterRef("need__…") it is one EXISTS per row of a pledge list (the staff queue's flag).
+
+        Periods overlap when the other one ends after this one starts (or never ends) and starts
+        before this one ends (a need without an end runs on for ever)."""
+        if not hasattr(end, "resolve_expression"):
+            end = Value(end, output_field=models.DateField())
         return (
-            self.filter(site_id=need.site_id, aid_type_id=need.aid_type_id, quantity_pledged__gt=0)
-            .filter(period)
-            .exclude(pk=need.pk)
+            self.filter(site_id=site, aid_type_id=aid_type, quantity_pledged__gt=0)
+            .filter(Q(period_end__isnull=True) | Q(period_end__gte=start))
+            .filter(
+                period_start__lte=Coalesce(
+                    end, Value(datetime.date.max), output_field=models.DateField()
+                )
+            )
+            .exclude(pk=pk)
         )
 
 

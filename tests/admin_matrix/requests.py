@@ -183,8 +183,15 @@ def _autocomplete_requests(world) -> list[Request]:
                     f"&field_name={db_field.name}&term={term}"
                 )
                 label = f"autocomplete:{model._meta.model_name}.{db_field.name}:{term}"
+                # Its view answers GET only (a POST is a 405 before anything is read).
                 requests.append(
-                    Request(label, url, model=db_field.related_model, kind="autocomplete")
+                    Request(
+                        label,
+                        url,
+                        model=db_field.related_model,
+                        kind="autocomplete",
+                        methods=("GET",),
+                    )
                 )
     return requests
 
