@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from donations import services
 from tests import factories
+from tests.browser.donor import pledge_from_the_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,12 +16,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_every_public_page_counts_the_same_collaborators(need, live_server, page, screenshot):
     services.pledge(need=need, collaborator=factories.CollaboratorFactory(), quantity=10)
 
-    page.goto(live_server.url + f"/kebutuhan/{need.pk}/dukung/")
-    page.get_by_label("Jumlah").fill("5")
-    page.get_by_label("Nama Anda atau nama organisasi Anda").fill("Warung Bu Sri")
-    page.get_by_label("Anda adalah").select_option("individual")
-    page.get_by_label("E-mail").fill("sri@warung.test")
-    page.get_by_role("button", name="Berkomitmen").click()
+    pledge_from_the_form(
+        page,
+        live_server.url + need.get_absolute_url(),
+        quantity=5,
+        name="Warung Bu Sri",
+        kind="individual",
+        email="sri@warung.test",
+    )
     page.get_by_role("button", name="Batalkan komitmen saya").click()
     expect(page.get_by_test_id("pledge-status")).to_have_text("Dibatalkan")
 

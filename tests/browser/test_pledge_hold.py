@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from donations import holds, services
 from donations.models import Pledge
+from tests.browser.donor import pledge_from_the_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,12 +23,14 @@ def _shown(moment: datetime.datetime) -> str:
 def test_the_deadline_is_shown_and_after_it_passes_the_need_is_free_again(
     need, live_server, page, screenshot
 ):
-    page.goto(live_server.url + f"/kebutuhan/{need.pk}/dukung/")
-    page.get_by_label("Jumlah").fill("40")
-    page.get_by_label("Nama Anda atau nama organisasi Anda").fill("Koperasi Sejahtera")
-    page.get_by_label("Anda adalah").select_option("community")
-    page.get_by_label("E-mail").fill("koperasi@sejahtera.test")
-    page.get_by_role("button", name="Berkomitmen").click()
+    pledge_from_the_form(
+        page,
+        live_server.url + need.get_absolute_url(),
+        quantity=40,
+        name="Koperasi Sejahtera",
+        kind="community",
+        email="koperasi@sejahtera.test",
+    )
     expect(page).to_have_url(re.compile(r"/komitmen/[A-Za-z0-9_-]+/$"))
     private_link = page.url
 
