@@ -78,23 +78,17 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
         return display_for_field(getattr(instance, field.attname), field, "–")
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        return self._version_view(request, object_id, version_id, extra_context)
-
-    @staticmethod
-    def _version_id(version_id) -> int:
-        if not str(version_id).isdigit():
-            raise Http404
-        return int(version_id)
-
-    def _version_view(self, request, object_id, version_id, extra_context=None):
+        """One version, as a page to read (django-simple-history's revert form, replaced)."""
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         obj = self.get_object(request, unquote(object_id))
         if obj is None or not self.has_view_or_change_permission(request, obj):
             raise Http404
+        if not str(version_id).isdigit():
+            raise Http404
         version = get_object_or_404(
             getattr(self.model, self.model._meta.simple_history_manager_attribute).all(),
-            history_id=self._version_id(version_id),
+            history_id=int(version_id),
             id=obj.pk,
         )
         hidden = self._hidden_fields(request)

@@ -126,5 +126,8 @@ class PersonalDataAdminMixin:
         # Only a page that was shown counts (not a redirect after a save, nor a refusal).
         obj = getattr(response, "context_data", {}).get("original")
         if response.status_code == 200 and obj is not None and may_see(request.user):
-            record(request, self.personal_records(request, obj), Via.PAGE)
+            people = list(self.personal_records(request, obj))
+            # The page's own record, or someone shown on it (a pledge's donor, a site's contacts).
+            record(request, [p for p in people if p == obj], Via.PAGE)
+            record(request, [p for p in people if p != obj], Via.RELATED_PAGE)
         return response

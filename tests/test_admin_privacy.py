@@ -213,7 +213,7 @@ def test_opening_a_pledge_records_who_saw_the_donors_details(kelurahan_officer, 
     assert (view.user, view.object_id, view.via) == (
         kelurahan_officer,
         str(delivered.collaborator.pk),
-        "page",
+        "related_page",
     )
     assert view.content_type.model == "collaborator"
 
