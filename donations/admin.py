@@ -857,3 +857,7 @@ class OutboundMailAdmin(PersonalDataAdminMixin, ReadOnlyMixin, admin.ModelAdmin)
     @admin.display(description=_("body"))
     def body_without_links(self, mail):
         return without_private_links(mail.body)
+
+
+# The need's admin with closing and unpublishing, which decide for the pledges (replaces needs.admin's).
+from donations import admin_needs  # noqa: E402, F401

@@ -215,3 +215,26 @@ class DeliveryForm(forms.Form):
         # The stored name follows the real format, not the uploader's name for it.
         upload.name = f"evidence.{extension}"
         return upload
+
+
+class CloseNeedForm(forms.Form):
+    """What staff decide when a need is closed or unpublished (docs/pledges.md, "Closing a need")."""
+
+    CANCEL_ALL, KEEP_SCHEDULED = "cancel_all", "keep_scheduled"
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=100,
+        help_text=_("Recorded in the need's history and told to the donors whose pledges end."),
+    )
+    pledges = forms.ChoiceField(
+        label=_("Pledges that still hold quantity"),
+        choices=[
+            (CANCEL_ALL, _("Cancel them all and tell their donors")),
+            (
+                KEEP_SCHEDULED,
+                _("Keep the scheduled ones to delivery; cancel the others and tell their donors"),
+            ),
+        ],
+        initial=KEEP_SCHEDULED,
+        widget=forms.RadioSelect,
+    )

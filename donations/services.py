@@ -29,6 +29,7 @@ from donations.models import (
     PledgeStatus,
 )
 from locations.models import ContactPerson
+from needs import services as needs_services
 from needs.models import Category, Need
 
 S = PledgeStatus
@@ -267,6 +268,12 @@ def transition(
                 "after": S(to_status).label if to_status in S.values else to_status,
             }
         )
+    if to_status in (S.CONFIRMED, S.SCHEDULED) and before != S.SCHEDULED and _withdrawn(need):
+        # Closing kept at most the scheduled pledges (close_need); nothing else moves forward.
+        raise PledgeError(
+            _("Pledge #%(pk)s cannot become %(after)s: its need is closed or unpublished.")
+            % {"pk": locked.pk, "after": S(to_status).label}
+        )
     now = timezone.now()
     if to_status == S.SCHEDULED:
         if scheduled_for is None:
@@ -297,6 +304,40 @@ def transition(
     if to_status == S.SCHEDULED:
         mail.queue(locked.collaborator.email, "pledge_scheduled", {"pledge": locked}, pledge=locked)
     return locked
+
+
+def _withdrawn(need: Need) -> bool:
+    return need.is_closed or not need.published
+
+
+@transaction.atomic
+def close_need(
+    need: Need, *, actor: Actor, reason: str, keep_scheduled: bool, unpublish: bool = False
+) -> list[Pledge]:
+    """Close a need (or, with `unpublish`, take it off the public pages) and decide for the pledges
+    that still hold quantity of it (docs/pledges.md, "Closing a need"): each is cancelled, its
+    quantity released and its donor told kindly in their language, except, with `keep_scheduled`,
+    those already scheduled, which go on to delivery. Returns the cancelled pledges."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PledgeError(_("Say why the need is closed."), field="reason")
+    locked_need = needs_services.lock(need.pk)
+    holding = Pledge.objects.holding().filter(need=locked_need)
+    if keep_scheduled:
+        holding = holding.exclude(status=S.SCHEDULED)
+    cancelled = []
+    for pk in holding.order_by("pk").values_list("pk", flat=True):
+        locked = transition(Pledge(pk=pk), S.CANCELLED, actor=actor, reason=reason)
+        mail.queue(
+            locked.collaborator.email,
+            "pledge_need_closed",
+            {"pledge": locked, "reason": reason},
+            pledge=locked,
+        )
+        cancelled.append(locked)
+    withdraw = needs_services.unpublish if unpublish else needs_services.close
+    withdraw(locked_need, by=actor.user, reason=reason, allow_held=True)
+    return cancelled
 
 
 def cancel(pledge: Pledge, *, actor: Actor = DONOR, reason: str = "") -> Pledge:

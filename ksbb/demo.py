@@ -29,13 +29,15 @@ from django.contrib.gis.geos import Point
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from donations import holds, services
 from donations.models import Collaborator, Delivery, Opd, Pledge, PledgeStatus
 from locations.boundaries import import_boundaries
 from locations.models import ContactPerson, Region, Site
 from locations.registry import load_regions
-from locations.services import verify_contact
+from locations.services import create_contacts, verify_contact
+from needs import services as needs_services
 from needs.models import AidType, Need
 
 DEFAULT_SEED = 2020
@@ -1118,7 +1120,7 @@ def _write_contacts(plans, site_ids, staff, created: Counter) -> None:
         for p, site_id in todo
         for c in p.contacts
     ]
-    ContactPerson.objects.bulk_create([row for _, row in rows])
+    create_contacts([row for _c, row in rows], by=staff, reason=_("Demo data"))
     created["contacts"] = len(rows)
     saved = {id(c): row for c, row in rows}
     for p, _site_id in todo:
@@ -1185,15 +1187,14 @@ def _write_needs_and_pledges(plans, site_ids, opds, collaborators, staff, create
             period_start=p.period_start,
             period_end=p.period_end,
             published=p.published,
-            # A closed need with pledges is closed once they are made (pledging refuses it before).
-            is_closed=p.closed and not p.pledges,
             external_ref=p.ref,
         )
         for p in plans
         if p.ref not in existing
     ]
-    Need.objects.bulk_create(new)
+    needs_services.create_many(new, by=staff, reason=_("Demo data"))
     created["needs"] = len(new)
+    plans_by_ref = {p.ref: p for p in plans}
 
     # Pledges only for needs that have none: a second run makes none.
     wanted = [p for p in plans if p.pledges]
@@ -1212,7 +1213,8 @@ def _write_needs_and_pledges(plans, site_ids, opds, collaborators, staff, create
         )
     )
     actor = services.Actor.staff(staff)
-    to_close = []
+    # A closed need is closed once its pledges are made (pledging refuses it before).
+    to_close = [n.pk for n in new if plans_by_ref[n.external_ref].closed]
     for p in wanted:
         need = needs.get(p.ref)
         if need is None:
@@ -1227,9 +1229,9 @@ def _write_needs_and_pledges(plans, site_ids, opds, collaborators, staff, create
                 need.site_id in verified_sites,
             )
             created["pledges"] += 1
-        if p.closed:
-            to_close.append(need.pk)
-    Need.objects.filter(pk__in=to_close).update(is_closed=True)
+    for need in Need.objects.filter(pk__in=to_close):
+        # Only delivered pledges (_plan_pledges): nothing holds quantity, no donor is affected.
+        needs_services.close(need, by=staff, reason=_("Closed after its period"))
 
 
 def _make_pledge(need, plan: PledgePlan, collaborator, opds, actor, site_verified: bool) -> None:

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from locations.models import ContactPerson
 
@@ -73,3 +74,13 @@ def save_contact(contact: ContactPerson, *, by=None, reason: str = "", **fields)
     contact._change_reason = reason[:100]
     contact.save()
     return contact
+
+
+def create_contacts(contacts: list[ContactPerson], *, by=None, reason: str) -> list[ContactPerson]:
+    """Many new contact persons in one insert, each with its first history row (the demo, imports).
+    They start unverified: verify_contact records a call. The caller owns the transaction."""
+    if any(c.verification_status != Verification.UNVERIFIED for c in contacts):
+        raise ValueError("A new contact person starts unverified.")
+    return bulk_create_with_history(
+        contacts, ContactPerson, default_user=by, default_change_reason=reason[:100]
+    )

@@ -1,13 +1,17 @@
 import re
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ksbb.lib.admin_export import ExportActionsMixin
 from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.scoping import AreaScopedAdminMixin
+from needs import services
 from needs.admin_import import import_urls
 from needs.models import AidType, Category, Need, NeedStatus
 
@@ -56,10 +60,29 @@ class NeedStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NeedForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=100,
+        help_text=_("Recorded in the need's history with your name."),
+    )
+
+
 @admin.register(Need)
 class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
     """Needs, limited to the staff member's areas; their history (quantities above all) is on
-    each need's History page. "Import needs" (needs/admin_import.py) previews a file, then imports it."""
+    each need's History page. "Import needs" (needs/admin_import.py) previews a file, then imports it.
+
+    Every save and action goes through needs.services. Publishing and reopening are actions here;
+    closing and unpublishing, which must decide what becomes of the pledges still holding quantity,
+    are added by donations.admin, which registers this class's subclass.
+    """
+
+    form = NeedForm
+    actions = ["publish_needs", "reopen_needs"]
+    # The exceptions whose message refuses one need of an action and lets the others proceed.
+    refusals: tuple[type[Exception], ...] = (services.NeedError,)
 
     export_fields = [
         ("need_id", "pk"),
@@ -127,10 +150,15 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
                     ("published", "is_closed"),
                     "external_ref",
                     ("created_at", "updated_at"),
+                    "change_reason",
                 ]
             },
         ),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new need may start as a draft; afterwards only the actions publish, close and reopen.
+        return [*self.readonly_fields, "is_closed", *(["published"] if obj else [])]
 
     @admin.display(description=_("category"), ordering="aid_type__category__order")
     def category(self, need):
@@ -153,3 +181,69 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
 
     def get_urls(self):
         return [*import_urls(self), *super().get_urls()]
+
+    def save_model(self, request, obj, form, change):
+        reason = form.cleaned_data.get("change_reason") or gettext("Changed in the admin")
+        if change:
+            # The form has already written its values onto `obj`; the service compares them with
+            # the row it reads under the lock (get_object took it, so the form's check held).
+            changed = [name for name in form.changed_data if name in services.EDITABLE]
+            services.update(
+                obj,
+                by=request.user,
+                reason=reason,
+                **{name: getattr(obj, name) for name in changed},
+            )
+        else:
+            fields = {name: getattr(obj, name) for name in services.EDITABLE | {"published"}}
+            created = services.create(by=request.user, reason=reason, **fields)
+            # The admin goes on with `obj` (its messages, its log entry, the redirect).
+            vars(obj).update(vars(created))
+
+    def save_related(self, request, form, formsets, change):
+        # The need has no many-to-many fields or inlines; nothing else to save.
+        pass
+
+    # Actions: one service call per need, one transaction each, so a refusal names its need and
+    # leaves the others to proceed.
+
+    def apply_to_each(self, request, queryset, change, done_message) -> HttpResponseRedirect | None:
+        done = 0
+        for need in queryset.order_by("pk"):
+            try:
+                change(need)
+            except self.refusals as e:
+                self.message_user(request, f"{need}: {e.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+        pk = request.POST.get("_from_change")
+        if pk and queryset.filter(pk=pk).exists():
+            return HttpResponseRedirect(reverse("admin:needs_need_change", args=[pk]))
+        return None
+
+    @admin.action(description=_("Publish the selected needs"), permissions=["change"])
+    def publish_needs(self, request, queryset):
+        return self.apply_to_each(
+            request,
+            queryset,
+            lambda need: services.publish(need, by=request.user),
+            lambda n: (
+                ngettext("%(n)d need is published.", "%(n)d needs are published.", n) % {"n": n}
+            ),
+        )
+
+    @admin.action(description=_("Reopen the selected needs"), permissions=["change"])
+    def reopen_needs(self, request, queryset):
+        return self.apply_to_each(
+            request,
+            queryset,
+            lambda need: services.reopen(need, by=request.user),
+            lambda n: (
+                ngettext(
+                    "%(n)d need accepts pledges again.", "%(n)d needs accept pledges again.", n
+                )
+                % {"n": n}
+            ),
+        )

@@ -80,7 +80,7 @@ def import_view(model_admin, request):
         if path is None:
             messages.error(request, _("The uploaded file has expired; upload it again."))
             return redirect("admin:needs_need_import")
-        report = import_needs(path, area=area_codes(request.user))
+        report = import_needs(path, area=area_codes(request.user), by=request.user)
         path.unlink(missing_ok=True)
         request.session.pop(SESSION_KEY, None)
         counts = report.counts

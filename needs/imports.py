@@ -19,11 +19,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from locations.models import Region, Site
 from locations.scoping import in_area
 from locations.spreadsheets import Places, RowRefused, parse_point, read_rows
+from needs import services
 from needs.models import AidType, Category, Need
 
 COLUMNS = [
@@ -224,8 +224,8 @@ class Batch:
     services lock them, so an update can never undercut a pledge arriving meanwhile), one their
     sites, one inserts the new sites and one the new needs."""
 
-    def __init__(self, rows: list[CheckedRow], report: ImportReport, area: list[str] | None = None):
-        self.rows, self.report, self.area = rows, report, area
+    def __init__(self, rows: list[CheckedRow], report: ImportReport, area=None, by=None):
+        self.rows, self.report, self.area, self.by = rows, report, area, by
         self.needs = {
             n.external_ref: n
             for n in Need.objects.select_for_update(of=("self",))
@@ -264,20 +264,16 @@ class Batch:
             if created_site:
                 new_sites.append(site)
         Site.objects.bulk_create(new_sites)
-        # With their first history rows, as a need saved one by one would have.
-        bulk_create_with_history(
+        services.create_many(
             [
                 Need(site=site, external_ref=row.external_ref, **row.fields)
                 for row, site in new_needs
             ],
-            Need,
-            default_change_reason="import",
+            by=self.by,
+            reason=_("Imported"),
         )
         for need, changes in updates:
-            for name, value in changes.items():
-                setattr(need, name, value)
-            need._change_reason = "import"
-            need.save(update_fields=[*changes, "updated_at"])
+            services.update_locked(need, by=self.by, reason=_("Imported"), **changes)
         return results
 
     def _site(self, row: CheckedRow) -> tuple[Site, bool]:
@@ -311,30 +307,25 @@ class Batch:
 
     @staticmethod
     def _changes(row: CheckedRow, need: Need, site: Site) -> dict:
-        # Foreign keys compare by id: reading need.site would cost a query per row.
-        changes = {
-            name: value
-            for name, value in {"site": site, **row.fields}.items()
-            if (
-                getattr(need, f"{name}_id") != value.pk
-                if name in ("site", "aid_type")
-                else getattr(need, name) != value
-            )
-        }
-        quantity = changes.get("quantity_needed", need.quantity_needed)
-        if quantity < need.quantity_pledged:
-            raise RowRefused(
-                _("%(pledged)s are already pledged; the new quantity %(quantity)s would be less.")
-                % {"pledged": need.quantity_pledged, "quantity": quantity}
-            )
+        changes = services.changed_fields(need, {"site": site, **row.fields})
+        try:
+            services.check_quantity(need, changes.get("quantity_needed", need.quantity_needed))
+        except services.NeedError as e:
+            raise RowRefused(e.message) from e
         return changes
 
 
 def import_needs(
-    path: Path, *, dry_run: bool = False, progress=None, area: list[str] | None = None
+    path: Path,
+    *,
+    dry_run: bool = False,
+    progress=None,
+    area: list[str] | None = None,
+    by=None,
 ) -> ImportReport:
     """Import the file's rows. With `dry_run`, report what would happen and write nothing. With
-    `area` (region codes, locations.scoping.area_codes), rows outside it are refused.
+    `area` (region codes, locations.scoping.area_codes), rows outside it are refused. `by` (the
+    importing staff member) is recorded in each need's history.
 
     Rows are checked one by one and written in batches of BATCH, each batch one transaction, so
     memory stays flat whatever the file's length. Checks happen before any write, so a refused row
@@ -348,7 +339,7 @@ def import_needs(
 
     def flush():
         with transaction.atomic():
-            written = Batch(pending, report, area).write() if pending else []
+            written = Batch(pending, report, area, by).write() if pending else []
             if dry_run:
                 transaction.set_rollback(True)
         report.results.extend(sorted([*written, *refused], key=lambda r: r.line))

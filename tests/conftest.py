@@ -15,6 +15,14 @@ from tests import factories
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _needs_and_contacts_change_only_through_services():
+    """See tests/services_guard.py."""
+    from tests import services_guard
+
+    services_guard.install()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and cached pages start empty in every test."""

@@ -13,9 +13,12 @@ def admin_link(obj) -> str:
     return format_html('<a href="{}">{}</a>', url, obj)
 
 
-def action_form_page(model_admin, request, queryset, form, title: str, action: str):
+def action_form_page(
+    model_admin, request, queryset, form, title: str, action: str, extra: dict | None = None
+):
     """The intermediate page of an admin action that asks for more than a click (a date, a reason,
-    a note, a replacement); it posts back to the changelist with the same selection."""
+    a note, a replacement); it posts back to the changelist with the same selection. `extra` adds
+    to the template's context (`holding_pledges`: the pledges the decision is about)."""
     opts = model_admin.model._meta
     ctx = {
         **model_admin.admin_site.each_context(request),
@@ -27,5 +30,6 @@ def action_form_page(model_admin, request, queryset, form, title: str, action: s
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         "from_change": request.POST.get("_from_change", ""),
         "post_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        **(extra or {}),
     }
     return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)

@@ -54,6 +54,10 @@ ACTION_DATA = {
     "mark_unreachable": {"apply": "1", "note": "Matrix"},
     "mark_replaced": {"apply": "1", "note": "Matrix"},
     "cleanup_expired_attempts": {},
+    "publish_needs": {},
+    "reopen_needs": {},
+    "close_needs": {"apply": "1", "reason": "Matrix", "pledges": "keep_scheduled"},
+    "unpublish_needs": {"apply": "1", "reason": "Matrix", "pledges": "cancel_all"},
 }
 
 

@@ -3,12 +3,10 @@ or mail a pledge twice, and an expiry racing a staff confirmation or a donor's e
 by the row lock: exactly one wins and the other is told why."""
 
 import threading
-import time
 
 import pytest
-from django.db import connection, connections
 from django.db.models import Count
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from donations import holds, services
 from donations.models import OutboundMail, Pledge, PledgeEvent
@@ -16,9 +14,9 @@ from donations.models import PledgeStatus as S
 from locations.registry import load_regions
 from needs.models import Need
 from tests import factories
+from tests.concurrency import Pause, Worker, wait_until_someone_waits_for_a_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
-WAIT = 20  # seconds a thread may wait for another before the test fails rather than hangs
 
 
 @pytest.fixture
@@ -41,71 +39,6 @@ def _pledge(need, quantity=10, **hold) -> Pledge:
     delta = hold.get("delta", -timezone.timedelta(minutes=1))
     Pledge.objects.filter(pk=pledge.pk).update(hold_until=timezone.now() + delta)
     return Pledge.objects.get(pk=pledge.pk)
-
-
-class Worker(threading.Thread):
-    """Runs `fn` on its own connection, in English; keeps its result or the PledgeError it raised
-    (any other error is raised again by finish())."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn, self.result, self.error, self.crash = fn, None, None, None
-
-    def run(self):
-        try:
-            with translation.override("en"):
-                self.result = self.fn()
-        except services.PledgeError as e:
-            self.error = e
-        except Exception as e:  # handed to the test thread by finish()
-            self.crash = e
-        finally:
-            connections.close_all()
-
-    def finish(self):
-        self.join(WAIT)
-        assert not self.is_alive(), "a worker hung"
-        if self.crash is not None:
-            raise self.crash
-        return self
-
-
-class Pause:
-    """Stops `worker`'s first call of `module.name` (made while it holds its row locks) until
-    released, so another transaction can be started against those locks."""
-
-    def __init__(self, monkeypatch, module, name):
-        self.reached, self.release, self.worker = threading.Event(), threading.Event(), None
-        real = getattr(module, name)
-
-        def paused(*args, **kwargs):
-            if threading.current_thread() is self.worker and not self.reached.is_set():
-                self.reached.set()
-                assert self.release.wait(WAIT)
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, paused)
-
-    def start(self, worker: Worker) -> Worker:
-        self.worker = worker
-        worker.start()
-        assert self.reached.wait(WAIT), "the worker never took its locks"
-        return worker
-
-
-def _wait_until_someone_waits_for_a_lock():
-    """Poll PostgreSQL until another session is blocked on a row lock (so both really overlap)."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.02)
-    raise AssertionError("no session ever waited for the lock")
 
 
 def _expiries(pledge) -> int:
@@ -172,7 +105,7 @@ def test_expiry_first_then_the_staff_confirmation_is_refused_with_the_reason(
         lambda: services.transition(pledge, S.CONFIRMED, actor=services.Actor.staff(staff))
     )
     confirm.start()
-    _wait_until_someone_waits_for_a_lock()
+    wait_until_someone_waits_for_a_lock()
     pause.release.set()
     job.finish(), confirm.finish()
 
@@ -214,7 +147,7 @@ def test_expiry_first_then_the_donors_extension_is_refused_kindly(need, monkeypa
     job = pause.start(Worker(lambda: services.run_holds(now=later)))
     extend = Worker(lambda: services.extend_hold(pledge))
     extend.start()
-    _wait_until_someone_waits_for_a_lock()
+    wait_until_someone_waits_for_a_lock()
     pause.release.set()
     job.finish(), extend.finish()
 

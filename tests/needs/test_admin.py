@@ -115,3 +115,76 @@ def test_saving_a_need_locks_its_row_as_the_pledge_service_does(staff_client, pl
         for q in queries.captured_queries
         if "FROM" in q["sql"]
     )
+
+
+def test_the_form_cannot_close_or_unpublish_a_need_and_records_its_reason(
+    staff_client, pledged_need, province_staff
+):
+    response = staff_client.post(
+        admin_url(Need, "change", pledged_need.pk),
+        _form(pledged_need, published="", is_closed="on", title="Sembako", change_reason="Typo"),
+    )
+    assert response.status_code == 302
+    pledged_need.refresh_from_db()
+    assert (pledged_need.published, pledged_need.is_closed) == (True, False)
+    row = pledged_need.history.latest()
+    assert (row.title, row.history_user, row.history_change_reason) == (
+        "Sembako",
+        province_staff,
+        "Typo",
+    )
+
+
+def test_a_need_added_in_the_admin_goes_through_the_service_with_its_first_history_row(
+    staff_client, pledged_need, province_staff
+):
+    data = _form(pledged_need, title="Baru", external_ref="BARU-1", published="")
+    response = staff_client.post(admin_url(Need, "add"), data)
+    assert response.status_code == 302
+    added = Need.objects.get(external_ref="BARU-1")
+    assert not added.published  # a draft
+    assert [(r.history_type, r.history_user) for r in added.history.all()] == [
+        ("+", province_staff)
+    ]
+
+
+def _action(client, action, needs, **data):
+    return client.post(
+        admin_url(Need, "changelist"),
+        {"action": action, "_selected_action": [n.pk for n in needs], **data},
+    )
+
+
+def test_closing_a_need_shows_the_pledges_it_affects_then_applies_the_choice(
+    staff_client, pledged_need
+):
+    page = _action(staff_client, "close_needs", [pledged_need])
+    html = page.content.decode()
+    assert page.status_code == 200
+    pledge = pledged_need.pledges.get()
+    assert f"#{pledge.pk}" in html and "PT Maju Bersama" in html
+    assert 'name="pledges"' in html and 'name="reason"' in html
+
+    done = _action(
+        staff_client,
+        "close_needs",
+        [pledged_need],
+        apply="1",
+        reason="Selesai",
+        pledges="cancel_all",
+    )
+    assert done.status_code == 302
+    pledged_need.refresh_from_db()
+    pledge.refresh_from_db()
+    assert (pledged_need.status, pledge.status) == ("closed", "cancelled")
+
+    _action(staff_client, "reopen_needs", [pledged_need])
+    pledged_need.refresh_from_db()
+    assert pledged_need.status == "open"
+
+
+def test_unpublishing_without_a_reason_changes_nothing(staff_client, pledged_need):
+    page = _action(staff_client, "unpublish_needs", [pledged_need], apply="1", pledges="cancel_all")
+    assert page.status_code == 200 and page.context["form"].errors["reason"]
+    pledged_need.refresh_from_db()
+    assert pledged_need.published and pledged_need.quantity_pledged == 30

@@ -60,7 +60,9 @@ def test_a_row_creates_its_site_and_need(gambir, tmp_path):
     )
     assert need.aid_type.category.slug == "pangan" and need.period_end.isoformat() == "2020-12-31"
     assert not need.site.location_is_approximate
-    assert [h.history_change_reason for h in need.history.all()] == ["import"]  # audited from birth
+    assert [h.history_change_reason for h in need.history.all()] == [
+        "Imported"
+    ]  # audited from birth
 
 
 def test_importing_the_same_file_twice_changes_nothing(gambir, tmp_path):
@@ -87,7 +89,10 @@ def test_an_update_below_what_is_pledged_is_refused_with_the_reason(gambir, tmp_
     services.pledge(need=Need.objects.get(), collaborator=donor, quantity=100)
     output = run(write_csv(tmp_path / "b.csv", [{**ROW, "quantity": "80"}]))
     assert "1 refused" in output
-    assert "line 2 (DKI-001): 100 are already pledged; the new quantity 80 would be less." in output
+    assert (
+        "line 2 (DKI-001): 100 are already pledged; the quantity needed cannot be less than that."
+        in output
+    )
     assert Need.objects.get().quantity_needed == 120
 
 

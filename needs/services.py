@@ -1,0 +1,182 @@
+"""Every state change of a need, each one function in one transaction under the need's row lock.
+
+The admin, the importer, the demo and management commands call these; nothing else creates a need
+or writes its fields. Each change is recorded in the need's history with who (`by`) and why
+(`reason`). The counters (quantity_pledged, quantity_delivered) are donations.services' alone, and
+so is closing a need that pledges still hold quantity of (`donations.services.close_need`), since
+the pledges are its to cancel.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from needs.models import Need
+
+# What staff and imports may change on a need; publication and closure have services of their own.
+EDITABLE = frozenset(
+    {
+        "site",
+        "aid_type",
+        "title",
+        "description",
+        "quantity_needed",
+        "beneficiaries",
+        "beneficiary_kind",
+        "criteria",
+        "period_start",
+        "period_end",
+        "external_ref",
+    }
+)
+
+
+class NeedError(Exception):
+    """A change that was refused. The message is for the person who asked; `field` names the form
+    field at fault, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _attribute(need: Need, by, reason: str) -> None:
+    # For the need's history row (django-simple-history), whose reason column holds 100 characters.
+    need._history_user = by
+    need._change_reason = reason[:100]
+
+
+def lock(need_id: int) -> Need:
+    """The need's row, locked until the transaction ends (the lock donations.services takes too)."""
+    return Need.objects.select_for_update(of=("self",)).get(pk=need_id)
+
+
+def held_quantity(need: Need) -> int:
+    """What pledges still hold of the need and have not delivered: pledged, less delivered (closed
+    pledges count only what they delivered, so this is exactly what holding pledges hold)."""
+    return need.quantity_pledged - need.quantity_delivered
+
+
+@transaction.atomic
+def create(*, by=None, reason: str = "", **fields) -> Need:
+    """A new need. Published and open unless `published=False` (a draft) is given."""
+    unknown = set(fields) - EDITABLE - {"published"}
+    if unknown:
+        raise TypeError(f"needs.services.create cannot set {sorted(unknown)}")
+    need = Need(**fields)
+    _attribute(need, by, reason or _("Created"))
+    need.save()
+    return need
+
+
+def create_many(needs: list[Need], *, by=None, reason: str) -> list[Need]:
+    """Many new needs in one insert, each with its first history row (imports, the demo). The caller
+    owns the transaction: a batch is written whole or not at all."""
+    for need in needs:
+        if need.quantity_pledged or need.quantity_delivered or need.is_closed:
+            raise ValueError("A new need starts open, with nothing pledged or delivered.")
+    return bulk_create_with_history(
+        needs, Need, default_user=by, default_change_reason=reason[:100]
+    )
+
+
+def check_quantity(need: Need, quantity: int) -> None:
+    """The quantity needed never goes below what is pledged (read under the need's lock)."""
+    if quantity < need.quantity_pledged:
+        raise NeedError(
+            _("%(pledged)s are already pledged; the quantity needed cannot be less than that.")
+            % {"pledged": need.quantity_pledged},
+            field="quantity_needed",
+        )
+
+
+def changed_fields(need: Need, changes: dict) -> dict:
+    """The part of `changes` that differs from the need. Foreign keys compare by id: reading
+    need.site would cost a query."""
+
+    def differs(name, value):
+        if name in ("site", "aid_type"):
+            return getattr(need, f"{name}_id") != getattr(value, "pk", value)
+        return getattr(need, name) != value
+
+    return {name: value for name, value in changes.items() if differs(name, value)}
+
+
+def _apply(locked: Need, changes: dict, by, reason: str) -> list[str]:
+    """Write `changes` to a need locked by the caller; returns the fields that changed."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise TypeError(f"needs.services.update cannot set {sorted(unknown)}")
+    check_quantity(locked, changes.get("quantity_needed", locked.quantity_needed))
+    changed = changed_fields(locked, changes)
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    if changed:
+        _attribute(locked, by, reason)
+        locked.save(update_fields=[*changed, "updated_at"])
+    return list(changed)
+
+
+@transaction.atomic
+def update(need: Need, *, by=None, reason: str = "", **changes) -> Need:
+    """Change a need's fields (quantity, title, period, …). The quantity needed never goes below what
+    is pledged, checked under the lock so no pledge lands between the check and the write."""
+    locked = lock(need.pk)
+    _apply(locked, changes, by, reason)
+    return locked
+
+
+def update_locked(locked: Need, *, by=None, reason: str = "", **changes) -> list[str]:
+    """update() for a need the caller locked in its own transaction (the importer locks a batch of
+    needs in one query). Returns the names of the fields that changed."""
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("update_locked needs the caller's lock.")
+    return _apply(locked, changes, by, reason)
+
+
+def _set_flag(need: Need, field: str, value: bool, by, reason: str, *, allow_held: bool) -> Need:
+    locked = lock(need.pk)
+    if getattr(locked, field) == value:
+        return locked
+    held = held_quantity(locked)
+    if held and not allow_held:
+        raise NeedError(
+            _(
+                "Pledges still hold %(held)s of this need: decide what becomes of them "
+                "(cancel them, or keep the scheduled ones to delivery) when you close or unpublish it."
+            )
+            % {"held": held}
+        )
+    setattr(locked, field, value)
+    _attribute(locked, by, reason)
+    locked.save(update_fields=[field, "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def publish(need: Need, *, by=None, reason: str = "") -> Need:
+    """Show the need on the public map, list and open data."""
+    return _set_flag(need, "published", True, by, reason or _("Published"), allow_held=True)
+
+
+@transaction.atomic
+def unpublish(need: Need, *, by=None, reason: str = "", allow_held: bool = False) -> Need:
+    """Take the need off the public pages. Refused while pledges hold quantity of it, unless the
+    caller has dealt with them (`allow_held`: donations.services.close_need)."""
+    return _set_flag(
+        need, "published", False, by, reason or _("Unpublished"), allow_held=allow_held
+    )
+
+
+@transaction.atomic
+def close(need: Need, *, by=None, reason: str = "", allow_held: bool = False) -> Need:
+    """Stop the need accepting pledges (its status becomes closed). Refused while pledges hold
+    quantity of it, unless the caller has dealt with them (`allow_held`)."""
+    return _set_flag(need, "is_closed", True, by, reason or _("Closed"), allow_held=allow_held)
+
+
+@transaction.atomic
+def reopen(need: Need, *, by=None, reason: str = "") -> Need:
+    """Accept pledges again for what remains."""
+    return _set_flag(need, "is_closed", False, by, reason or _("Reopened"), allow_held=True)
