@@ -149,6 +149,9 @@ LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Indonesian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Numbers as the reader writes them: 23.505 in Indonesian, 23,505 in English (Django's locale formats).
+# Ids and machine values in templates use |unlocalize; downloads and the API are never localized.
+USE_THOUSAND_SEPARATOR = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 
@@ -239,6 +242,7 @@ if AXES_FAILURE_LIMIT < 1 or _LOGIN_COOLOFF_MINUTES < 1:
 AXES_COOLOFF_TIME = _LOGIN_COOLOFF_MINUTES / 60  # axes reads a float as hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no "AXES: BEGIN version …" banner on every manage.py command
 # The same address the pledge rate limits use (KSBB_TRUSTED_PROXY_COUNT decides whom to believe).
 AXES_CLIENT_IP_CALLABLE = "donations.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "ksbb.lockout.locked_out"

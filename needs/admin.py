@@ -38,11 +38,21 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(AidType)
-class AidTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "unit", "is_active"]
+class AidTypeAdmin(ReadOnlyHistoryAdmin):
+    """Aid types with their reference value per unit (the public estimates in Rupiah); every value
+    they ever had, with who set it, is on the History page."""
+
+    list_display = ["name", "category", "unit", "unit_value", "unit_value_set_on", "is_active"]
     list_filter = ["category", "is_active"]
     list_select_related = ["category"]
     search_fields = ["name", "category__name"]
+    fieldsets = [
+        (None, {"fields": ["category", "name", "unit", "is_active"]}),
+        (
+            _("Reference value (public estimates)"),
+            {"fields": ["unit_value", "unit_value_source", "unit_value_set_on"]},
+        ),
+    ]
 
 
 class NeedStatusFilter(admin.SimpleListFilter):

@@ -77,6 +77,26 @@ class AidType(models.Model):
         _("unit"), max_length=30, help_text=_("e.g. parcel, portion, person, unit")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The reference value of one unit, so aid of different units can be summed as an estimated
+    # value in Rupiah (docs/open-data.md, "Estimated value"). Empty: no estimate, never zero.
+    unit_value = models.PositiveBigIntegerField(
+        _("reference value per unit (Rp)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "What one unit is worth, in Rupiah, for the public estimates. Leave empty if unknown: "
+            "the aid type is then shown as “no estimate”."
+        ),
+    )
+    unit_value_source = models.CharField(
+        _("source of the reference value"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the value comes from, e.g. a price list, a procurement, a survey."),
+    )
+    unit_value_set_on = models.DateField(_("reference value set on"), null=True, blank=True)
+    # Each reference value as it stood, with who set it: the public estimates depend on them.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("aid type")
@@ -86,10 +106,33 @@ class AidType(models.Model):
             models.UniqueConstraint(
                 fields=["category", "name"], name="aidtype_unique_per_category"
             ),
+            models.CheckConstraint(
+                name="aidtype_unit_value_sourced",
+                condition=Q(unit_value__isnull=True)
+                | (
+                    Q(unit_value__gt=0)
+                    & Q(unit_value_set_on__isnull=False)
+                    & ~Q(unit_value_source="")
+                ),
+                violation_error_message=_(
+                    "A reference value is more than zero and has its source and the date it was set."
+                ),
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.unit})"
+
+    def clean(self):
+        if self.unit_value is None:
+            return
+        errors = {}
+        if not self.unit_value_source.strip():
+            errors["unit_value_source"] = _("Say where the reference value comes from.")
+        if self.unit_value_set_on is None:
+            errors["unit_value_set_on"] = _("Give the date the reference value was set.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class NeedStatus(models.TextChoices):

@@ -10,9 +10,13 @@ Counting rules (docs/open-data.md says the same for the public):
   does not count.
 - A collaborator counts once in the total, and once in each category in which it has a counting
   pledge: the per-category counts can add up to more than the total.
-- Quantities are summed per category only: their units differ between categories. Where one
-  number must stand for an amount of aid (the home page's "aid delivered"), it is given per aid
-  type, in that aid type's unit (`by_aid_type`): never one number across units.
+- Quantities are summed per aid type only, each in its own unit (`by_aid_type`): a category's aid
+  types have different units (paket, porsi), so no quantity is ever summed across aid types.
+- Where one number must stand for an amount of aid across aid types (per category, or the home
+  page's "aid delivered"), it is an *estimated value in Rupiah*: each aid type's quantity times its
+  reference value per unit (`AidType.unit_value`, set by staff with its source and date). An aid
+  type without a reference value adds nothing to an estimate and is counted apart, as "no estimate"
+  (`needs_without_estimate`, `aid_types_without_estimate`), never as zero.
 - Open needs: published needs that still accept pledges (open or partly pledged), by today's status.
 - Deliveries done: every recorded delivery (hand-over) with its `delivered_on` date.
 - Beneficiaries reached: the beneficiaries of the published needs whose delivered quantity reached
@@ -47,7 +51,7 @@ from django.utils import timezone
 from donations.models import HOLDING_STATUSES, Delivery, Pledge, PledgeEvent, PledgeStatus
 from ksbb.lib import snapshots
 from locations.models import Region
-from needs.models import Category, Need, NeedStatus
+from needs.models import AidType, Category, Need, NeedStatus
 
 JAKARTA = zoneinfo.ZoneInfo("Asia/Jakarta")
 COUNTING_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
@@ -55,7 +59,7 @@ OPEN_STATUSES = [NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED]
 CACHE_SECONDS = (
     600  # a backstop: edits that write no PledgeEvent (a renamed collaborator) show by then
 )
-CACHE_PREFIX = "transparency:v1"
+CACHE_PREFIX = "transparency:v2"
 
 _CATEGORY = "need__aid_type__category"
 _KECAMATAN = "need__site__kelurahan__parent"
@@ -132,19 +136,21 @@ def needs_as_of(as_of: datetime.date | None = None) -> QuerySet:
 def data_version() -> str:
     """A cheap fingerprint of everything the figures read, in one query.
 
-    Every pledge change and every delivery writes a PledgeEvent through donations.services, and
-    every change of a need's counters or fields moves its `updated_at`; so a new delivery changes
+    Every pledge change and every delivery writes a PledgeEvent through donations.services, every
+    change of a need's counters or fields moves its `updated_at`, and every change of an aid type's
+    reference value writes a history row; so a new delivery changes
     the version at once, with no invalidation call in the services. Read where the figures are read
     (a replica, for the public page): a version ahead of the figures would cache stale ones under it."""
     with connections[router.db_for_read(Need)].cursor() as cursor:
         cursor.execute(
             f"""SELECT (SELECT max(id) FROM {PledgeEvent._meta.db_table}),
                        (SELECT max(updated_at) FROM {Need._meta.db_table}),
-                       (SELECT count(*) FROM {Need._meta.db_table})"""
+                       (SELECT count(*) FROM {Need._meta.db_table}),
+                       (SELECT max(history_id) FROM {AidType.history.model._meta.db_table})"""
         )
-        event, need_updated, needs = cursor.fetchone()
+        event, need_updated, needs, aid_type_change = cursor.fetchone()
     stamp = need_updated.timestamp() if need_updated else 0
-    return f"{event or 0}-{stamp:.6f}-{needs}"
+    return f"{event or 0}-{stamp:.6f}-{needs}-{aid_type_change or 0}"
 
 
 def cache_key(as_of: datetime.date | None, version: str) -> str:
@@ -195,49 +201,48 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
             "color": c.color,
             "collaborators": 0,
             "pledges": 0,
-            "quantity_pledged": 0,
-            "quantity_delivered": 0,
             "deliveries": 0,
             "needs": 0,
-            "quantity_needed": 0,
             "beneficiaries_reached": 0,
         }
         for c in Category.objects.order_by("order", "name")
     }
     for row in counted.values(slug=F(f"{_CATEGORY}__slug")).annotate(
-        collaborators=Count("collaborator", distinct=True),
-        pledges=Count("pk"),
-        quantity_pledged=Sum("quantity"),
-        quantity_delivered=Sum("delivered_then"),
+        collaborators=Count("collaborator", distinct=True), pledges=Count("pk")
     ):
-        categories[row["slug"]].update(
-            {k: _int(row[k]) for k in ("collaborators", "pledges", "quantity_pledged")},
-            quantity_delivered=_int(row["quantity_delivered"]),
-        )
+        categories[row["slug"]].update(collaborators=row["collaborators"], pledges=row["pledges"])
     for row in deliveries.values(slug=F("pledge__need__aid_type__category__slug")).annotate(
         n=Count("pk")
     ):
         categories[row["slug"]]["deliveries"] = row["n"]
     for row in needs.values(slug=F("aid_type__category__slug")).annotate(
-        n=Count("pk"), needed=Sum("quantity_needed"), reached=Sum("beneficiaries", filter=reached)
+        n=Count("pk"), reached=Sum("beneficiaries", filter=reached)
     ):
-        categories[row["slug"]].update(
-            needs=row["n"],
-            quantity_needed=_int(row["needed"]),
-            beneficiaries_reached=_int(row["reached"]),
-        )
+        categories[row["slug"]].update(needs=row["n"], beneficiaries_reached=_int(row["reached"]))
+    by_aid_type = _by_aid_type(needs, counted)
+    for c in categories.values():
+        c.update(estimate([row for row in by_aid_type if row["category"] == c["slug"]]))
 
     by_status = [
         {
             "category": row["slug"],
+            "category_name": row["category_name"],
+            "aid_type": row["aid_type"],
+            "unit": row["unit"],
             "status": row["status_then"],
             "pledges": row["n"],
             "quantity": _int(row["quantity"]),
             "quantity_delivered": _int(row["delivered"]),
         }
-        for row in pledges.values("status_then", slug=F(f"{_CATEGORY}__slug"))
+        for row in pledges.values(
+            "status_then",
+            slug=F(f"{_CATEGORY}__slug"),
+            category_name=F(f"{_CATEGORY}__name"),
+            aid_type=F("need__aid_type__name"),
+            unit=F("need__aid_type__unit"),
+        )
         .annotate(n=Count("pk"), quantity=Sum("quantity"), delivered=Sum("delivered_then"))
-        .order_by(f"{_CATEGORY}__order", "slug", "status_then")
+        .order_by(f"{_CATEGORY}__order", "slug", "aid_type", "status_then")
     ]
     by_kind = [
         {"kind": row["kind"], "collaborators": row["n"]}
@@ -257,35 +262,90 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
         "beneficiaries": _int(need_totals["beneficiaries_all"]),
         "needs_delivered": need_totals["needs_delivered"],
         "beneficiaries_reached": _int(need_totals["beneficiaries_reached"]),
+        **estimate(by_aid_type),
         "by_category": [c for c in categories.values() if c["needs"] or c["pledges"]],
         "by_status": by_status,
         "by_kind": by_kind,
-        "by_aid_type": _by_aid_type(needs),
+        "by_aid_type": by_aid_type,
+        "reference_values": [
+            {
+                "category": a.category.name,
+                "aid_type": a.name,
+                "unit": a.unit,
+                "unit_value": a.unit_value,
+                "source": a.unit_value_source,
+                "set_on": a.unit_value_set_on,
+            }
+            for a in reference_values()
+        ],
         "by_kecamatan": _by_region(counted, deliveries, needs, "kecamatan"),
         "by_kota": _by_region(counted, deliveries, needs, "kota"),
         "timeline": _timeline(counted, deliveries),
     }
 
 
-def _by_aid_type(needs) -> list[dict[str, Any]]:
-    """Per aid type, in its own unit: needs, quantity needed and delivered. One grouped query."""
-    return [
-        {
-            "category": row["slug"],
-            "aid_type": row["name"],
-            "unit": row["unit"],
-            "needs": row["n"],
-            "quantity_needed": _int(row["needed"]),
-            "quantity_delivered": _int(row["delivered"]),
-        }
-        for row in needs.values(
+def _by_aid_type(needs, counted) -> list[dict[str, Any]]:
+    """Per aid type, in its own unit: needs, quantity needed, pledged (counting pledges) and
+    delivered, with the reference value per unit and the estimated values (None: no estimate).
+    Two grouped queries."""
+    pledged = {
+        row["aid_type"]: _int(row["quantity"])
+        for row in counted.values(aid_type=F("need__aid_type")).annotate(quantity=Sum("quantity"))
+    }
+    rows = []
+    for row in (
+        needs.values(
+            "aid_type",
             slug=F("aid_type__category__slug"),
             name=F("aid_type__name"),
             unit=F("aid_type__unit"),
+            unit_value=F("aid_type__unit_value"),
         )
         .annotate(n=Count("pk"), needed=Sum("quantity_needed"), delivered=Sum("delivered_then"))
         .order_by("aid_type__category__order", "name")
-    ]
+    ):
+        quantities = {
+            "quantity_needed": _int(row["needed"]),
+            "quantity_pledged": pledged.get(row["aid_type"], 0),
+            "quantity_delivered": _int(row["delivered"]),
+        }
+        value = row["unit_value"]
+        rows.append(
+            {
+                "category": row["slug"],
+                "aid_type": row["name"],
+                "unit": row["unit"],
+                "needs": row["n"],
+                **quantities,
+                "unit_value": value,
+                **{
+                    f"value_{name.removeprefix('quantity_')}": None if value is None else q * value
+                    for name, q in quantities.items()
+                },
+            }
+        )
+    return rows
+
+
+def estimate(aid_type_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The estimated values (Rupiah) of some aid types' rows, and what they leave out: the aid types
+    and needs without a reference value ("no estimate", never zero)."""
+    valued = [row for row in aid_type_rows if row["unit_value"] is not None]
+    unvalued = [row for row in aid_type_rows if row["unit_value"] is None]
+    return {
+        # Nothing to estimate from is no estimate (None), not Rp 0.
+        **{
+            f"value_{name}": sum(row[f"value_{name}"] for row in valued) if valued else None
+            for name in ("needed", "pledged", "delivered")
+        },
+        "aid_types_without_estimate": len(unvalued),
+        "needs_without_estimate": sum(row["needs"] for row in unvalued),
+    }
+
+
+def reference_values() -> QuerySet:
+    """Every aid type's reference value per unit, for the public table and its download."""
+    return AidType.objects.select_related("category").order_by("category__order", "name")
 
 
 def home_figures() -> dict[str, Any]:
@@ -317,6 +377,8 @@ def home_figures() -> dict[str, Any]:
         "needs_total": today["needs"],
         "needs_open": today["needs_open"],
         "delivered": [row for row in today["by_aid_type"] if row["quantity_delivered"]],
+        "value_delivered": today["value_delivered"],
+        "needs_without_estimate": today["needs_without_estimate"],
         "categories": list(categories),
         "kota_list": list(kota_list),
     }
@@ -417,8 +479,9 @@ def collaborator_rows(as_of: datetime.date | None = None, q: str = "") -> QueryS
 
 
 def collaborator_details(collaborators, as_of: datetime.date | None = None) -> dict[int, list]:
-    """Per collaborator of `collaborators` (one page): per category, pledges, quantity pledged and
-    delivered, and the ids of the needs supported. One grouped query."""
+    """Per collaborator of `collaborators` (one page): per aid type (in its unit, within its
+    category), pledges, quantity pledged and delivered, and the ids of the needs supported. One
+    grouped query."""
     from django.contrib.postgres.aggregates import ArrayAgg
 
     ids = [c.pk for c in collaborators]
@@ -426,14 +489,20 @@ def collaborator_details(collaborators, as_of: datetime.date | None = None) -> d
     rows = (
         counting(pledges_as_of(as_of))
         .filter(collaborator__in=ids)
-        .values("collaborator", slug=F(f"{_CATEGORY}__slug"), name=F(f"{_CATEGORY}__name"))
+        .values(
+            "collaborator",
+            slug=F(f"{_CATEGORY}__slug"),
+            name=F(f"{_CATEGORY}__name"),
+            aid_type=F("need__aid_type__name"),
+            unit=F("need__aid_type__unit"),
+        )
         .annotate(
             pledges=Count("pk"),
             quantity_pledged=Sum("quantity"),
             quantity_delivered=Sum("delivered_then"),
             needs=ArrayAgg("need", distinct=True, order_by="need"),
         )
-        .order_by("collaborator", f"{_CATEGORY}__order", "slug")
+        .order_by("collaborator", f"{_CATEGORY}__order", "slug", "aid_type")
     )
     for row in rows:
         details[row["collaborator"]].append(row)

@@ -233,6 +233,8 @@ PLEDGE_COLUMNS = [
     Column("pledge_id", "#activity+pledge+id"),
     Column("need_id", "#activity+id"),
     Column("category", "#sector+code"),
+    Column("aid_type", "#item+name"),
+    Column("unit", "#item+unit"),
     *COLLABORATOR_COLUMNS,
     Column("quantity", "#capacity+quantity"),
     Column("quantity_delivered", "#reached+quantity"),
@@ -275,6 +277,8 @@ def _pledge_rows(as_of=None) -> Iterator[dict]:
             "delivered_then",
             pledge_id=F("pk"),
             category=F("need__aid_type__category__slug"),
+            aid_type=F("need__aid_type__name"),
+            unit=F("need__aid_type__unit"),
             kecamatan_code=F("need__site__kelurahan__parent__code"),
             kota_code=F("need__site__kelurahan__parent__parent__code"),
             **_COLLABORATOR_VALUES,
@@ -294,6 +298,8 @@ DELIVERY_COLUMNS = [
     Column("pledge_id", "#activity+pledge+id"),
     Column("need_id", "#activity+id"),
     Column("category", "#sector+code"),
+    Column("aid_type", "#item+name"),
+    Column("unit", "#item+unit"),
     *COLLABORATOR_COLUMNS,
     Column("quantity", "#reached+quantity"),
     Column("delivered_on", "#date+delivered"),
@@ -314,6 +320,8 @@ def _delivery_rows(as_of=None) -> Iterator[dict]:
             delivery_id=F("pk"),
             need_id=F("pledge__need_id"),
             category=F("pledge__need__aid_type__category__slug"),
+            aid_type=F("pledge__need__aid_type__name"),
+            unit=F("pledge__need__aid_type__unit"),
             opd_name=F("opd__name"),
             site_id=F("pledge__need__site_id"),
             kecamatan_code=F("pledge__need__site__kelurahan__parent__code"),
@@ -335,6 +343,8 @@ COLLABORATOR_LIST_COLUMNS = [
     Column("collaborator_ref", "#org+ref"),
     *COLLABORATOR_COLUMNS,
     Column("category", "#sector+code"),
+    Column("aid_type", "#item+name"),
+    Column("unit", "#item+unit"),
     Column("kecamatan_code", "#adm3+code"),
     Column("kota_code", "#adm2+code"),
     Column("pledges", "#activity+num"),
@@ -351,6 +361,8 @@ def _collaborator_rows(as_of=None) -> Iterator[dict]:
         figures.counting(figures.pledges_as_of(as_of))
         .values(
             category=F("need__aid_type__category__slug"),
+            aid_type=F("need__aid_type__name"),
+            unit=F("need__aid_type__unit"),
             kecamatan_code=F("need__site__kelurahan__parent__code"),
             kota_code=F("need__site__kelurahan__parent__parent__code"),
             **_COLLABORATOR_VALUES,
@@ -360,7 +372,9 @@ def _collaborator_rows(as_of=None) -> Iterator[dict]:
             quantity_pledged=Sum("quantity"),
             quantity_delivered=Sum("delivered_then"),
         )
-        .order_by("collaborator_anonymous", "collaborator_pk", "category", "kecamatan_code")
+        .order_by(
+            "collaborator_anonymous", "collaborator_pk", "category", "aid_type", "kecamatan_code"
+        )
     )
     refs: dict[int, str] = {}
     for row in rows.iterator(chunk_size=2000):
@@ -376,6 +390,8 @@ def _collaborator_rows(as_of=None) -> Iterator[dict]:
 TOTAL_COLUMNS = [
     Column("figure", "#indicator+name"),
     Column("category", "#sector+code"),
+    Column("aid_type", "#item+name"),
+    Column("unit", "#item+unit"),
     Column("status", "#status"),
     Column("collaborator_kind", "#org+type"),
     Column("region_level", "#adm+level"),
@@ -383,6 +399,14 @@ TOTAL_COLUMNS = [
     Column("value", "#indicator+value+num"),
     Column("as_of", "#date+as_of"),
     Column("computed_at", "#date+computed"),
+]
+# Estimated values in Rupiah and what they leave out (transparency.figures.estimate).
+_ESTIMATES = [
+    "value_needed",
+    "value_pledged",
+    "value_delivered",
+    "aid_types_without_estimate",
+    "needs_without_estimate",
 ]
 _HEADLINE = [
     "collaborators",
@@ -393,16 +417,25 @@ _HEADLINE = [
     "beneficiaries",
     "needs_delivered",
     "beneficiaries_reached",
+    *_ESTIMATES,
 ]
 _PER_CATEGORY = [
     "collaborators",
     "pledges",
-    "quantity_pledged",
-    "quantity_delivered",
     "deliveries",
     "needs",
-    "quantity_needed",
     "beneficiaries_reached",
+    *_ESTIMATES,
+]
+_PER_AID_TYPE = [
+    "needs",
+    "quantity_needed",
+    "quantity_pledged",
+    "quantity_delivered",
+    "unit_value",
+    "value_needed",
+    "value_pledged",
+    "value_delivered",
 ]
 _PER_REGION = [
     "needs",
@@ -427,15 +460,47 @@ def _total_rows(as_of=None) -> Iterator[dict]:
     for c in f["by_category"]:
         for name in _PER_CATEGORY:
             yield row(f"category_{name}", c[name], category=c["slug"])
+    for a in f["by_aid_type"]:
+        keys = {"category": a["category"], "aid_type": a["aid_type"], "unit": a["unit"]}
+        for name in _PER_AID_TYPE:
+            # A missing reference value is left empty ("no estimate"), never written as 0.
+            yield row(f"aid_type_{name}", a[name], **keys)
     for s in f["by_status"]:
-        yield row("status_pledges", s["pledges"], category=s["category"], status=s["status"])
-        yield row("status_quantity", s["quantity"], category=s["category"], status=s["status"])
+        keys = {"category": s["category"], "aid_type": s["aid_type"], "unit": s["unit"]}
+        yield row("status_pledges", s["pledges"], status=s["status"], **keys)
+        yield row("status_quantity", s["quantity"], status=s["status"], **keys)
     for k in f["by_kind"]:
         yield row("kind_collaborators", k["collaborators"], collaborator_kind=k["kind"])
     for level in ("kota", "kecamatan"):
         for r in f[f"by_{level}"]:
             for name in _PER_REGION:
                 yield row(f"region_{name}", r[name], region_level=level, region_code=r["code"])
+
+
+# reference values ------------------------------------------------------------------------------
+
+REFERENCE_VALUE_COLUMNS = [
+    Column("category", "#sector+code"),
+    Column("aid_type", "#item+name"),
+    Column("unit", "#item+unit"),
+    Column("unit_value_idr", "#value+unit+idr"),
+    Column("source", "#meta+source"),
+    Column("set_on", "#date+set"),
+]
+
+
+def _reference_value_rows(as_of=None) -> Iterator[dict]:
+    """Each aid type's reference value per unit, behind every estimated value in Rupiah; today's
+    (the history of each value is kept in the admin). No value: the cell is empty."""
+    for aid_type in figures.reference_values():
+        yield {
+            "category": aid_type.category.slug,
+            "aid_type": aid_type.name,
+            "unit": aid_type.unit,
+            "unit_value_idr": aid_type.unit_value,
+            "source": aid_type.unit_value_source,
+            "set_on": aid_type.unit_value_set_on,
+        }
 
 
 DATASETS: dict[str, Dataset] = {
@@ -445,6 +510,7 @@ DATASETS: dict[str, Dataset] = {
     "deliveries": Dataset(DELIVERY_COLUMNS, _delivery_rows),
     "collaborators": Dataset(COLLABORATOR_LIST_COLUMNS, _collaborator_rows),
     "totals": Dataset(TOTAL_COLUMNS, _total_rows),
+    "reference_values": Dataset(REFERENCE_VALUE_COLUMNS, _reference_value_rows),
 }
 FORMATS = ("csv", "json", "geojson")
 

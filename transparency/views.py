@@ -37,7 +37,6 @@ def _labelled(figures: dict) -> dict:
     """The cached figures with labels in the reader's language (the cache holds codes only)."""
     kinds = dict(Collaborator.Kind.choices)
     statuses = dict(PledgeStatus.choices)
-    names = {c["slug"]: c["name"] for c in figures["by_category"]}
     return {
         **figures,
         "by_kind": [
@@ -47,7 +46,6 @@ def _labelled(figures: dict) -> dict:
             {
                 **row,
                 "label": statuses.get(row["status"], row["status"]),
-                "category_name": names.get(row["category"], row["category"]),
                 "counts": row["status"] in public_figures.COUNTING_STATUSES,
             }
             for row in figures["by_status"]

@@ -31,6 +31,8 @@ def mixed(jakarta, province_staff):
     services.pledge(need=hidden, collaborator=factories.CollaboratorFactory(), quantity=2)
     Need.objects.filter(pk=hidden.pk).update(published=False)
     factories.NeedFactory(site=site, aid_type=aid, quantity_needed=7, is_closed=True)
+    aid.unit_value, aid.unit_value_source, aid.unit_value_set_on = 250_000, "Uji", "2020-05-01"
+    aid.save()
 
 
 def _totals(client) -> dict:
@@ -38,7 +40,7 @@ def _totals(client) -> dict:
     url = reverse("transparency:open_data", args=["totals", "json"])
     rows = json.loads(client.get(url).content)["rows"]
     keys = ("category", "status", "collaborator_kind", "region_code")
-    return {r["figure"]: int(r["value"]) for r in rows if not any(r[k] for k in keys)}
+    return {r["figure"]: r["value"] for r in rows if not any(r[k] for k in keys)}
 
 
 def test_home_transparency_and_totals_agree(client, mixed):
@@ -49,6 +51,9 @@ def test_home_transparency_and_totals_agree(client, mixed):
     assert home["collaborators"] == page["collaborators"] == totals["collaborators"] == 3
     assert home["needs_total"] == page["needs"] == totals["needs"]
     assert home["needs_open"] == page["needs_open"] == totals["needs_open"]
+    assert home["value_delivered"] == page["value_delivered"] == totals["value_delivered"]
+    assert home["value_delivered"] == 50 * 250_000
+    assert home["needs_without_estimate"] == page["needs_without_estimate"] == 1  # UMKM's
     assert [(r["aid_type"], r["unit"], r["quantity_delivered"]) for r in home["delivered"]] == [
         (r["aid_type"], r["unit"], r["quantity_delivered"])
         for r in page["by_aid_type"]
@@ -63,3 +68,13 @@ def test_the_home_page_never_adds_quantities_of_different_units(client, mixed):
     home = client.get(reverse("home")).context
     assert home["delivered"], "fixed_set delivers 50 paket"
     assert {(r["aid_type"], r["unit"]) for r in home["delivered"]} == {("Paket sembako", "paket")}
+
+
+@pytest.mark.parametrize("language, written", [("id", "Rp 12.500.000"), ("en", "Rp 12,500,000")])
+def test_figures_are_written_as_the_reader_writes_numbers(client, mixed, language, written):
+    client.cookies["django_language"] = language
+    for page in ("home", "transparency:transparency"):
+        html = client.get(reverse(page)).content.decode()
+        assert written in html, page
+    # Downloads stay machine-readable.
+    assert _totals(client)["value_delivered"] == 12_500_000

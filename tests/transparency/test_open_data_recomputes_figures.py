@@ -40,26 +40,45 @@ def recompute(client) -> dict:
         refs["kecamatan", r["kecamatan_code"]].add(r["collaborator_ref"])
         refs["kota", r["kota_code"]].add(r["collaborator_ref"])
 
+    values = {
+        (r["category"], r["aid_type"]): int(r["unit_value_idr"]) if r["unit_value_idr"] else None
+        for r in download(client, "reference_values")
+    }
+    aid_types = defaultdict(lambda: defaultdict(int))
     categories = defaultdict(lambda: defaultdict(int))
     for r in needs:
-        c = categories[r["category"]]
+        a, c = aid_types[r["category"], r["aid_type"]], categories[r["category"]]
         c["needs"] += 1
-        c["quantity_needed"] += n(r["quantity_needed"])
+        a["needs"] += 1
+        a["quantity_needed"] += n(r["quantity_needed"])
+        a["quantity_delivered"] += n(r["quantity_delivered"])
         if r in reached:
             c["beneficiaries_reached"] += n(r["beneficiaries"])
     for r in counted:
-        c = categories[r["category"]]
-        c["pledges"] += 1
-        c["quantity_pledged"] += n(r["quantity"])
-        c["quantity_delivered"] += n(r["quantity_delivered"])
+        categories[r["category"]]["pledges"] += 1
+        aid_types[r["category"], r["aid_type"]]["quantity_pledged"] += n(r["quantity"])
     for r in deliveries:
         categories[r["category"]]["deliveries"] += 1
     for slug, c in categories.items():
         c["collaborators"] = len(refs["cat", slug])
+    totals = defaultdict(int)
+    for (slug, name), a in aid_types.items():
+        value = a["unit_value"] = values[slug, name]
+        for into in (categories[slug], totals):
+            into["aid_types_without_estimate"] += value is None
+            into["needs_without_estimate"] += a["needs"] if value is None else 0
+        for key in ("needed", "pledged", "delivered"):
+            a[f"value_{key}"] = None if value is None else a[f"quantity_{key}"] * value
+            for into in (categories[slug], totals):
+                # Estimated only from aid types with a value; none at all: no estimate (None).
+                if value is not None:
+                    into[f"value_{key}"] = (into.get(f"value_{key}") or 0) + a[f"value_{key}"]
+                else:
+                    into.setdefault(f"value_{key}", None)
 
     by_status = defaultdict(lambda: [0, 0, 0])
     for r in pledges:
-        s = by_status[r["category"], r["status"]]
+        s = by_status[r["category"], r["aid_type"], r["status"]]
         s[0] += 1
         s[1] += n(r["quantity"])
         s[2] += n(r["quantity_delivered"])
@@ -88,7 +107,9 @@ def recompute(client) -> dict:
         "beneficiaries": sum(n(r["beneficiaries"]) for r in needs),
         "needs_delivered": len(reached),
         "beneficiaries_reached": sum(n(r["beneficiaries"]) for r in reached),
+        **totals,
         "categories": categories,
+        "aid_types": aid_types,
         "by_status": by_status,
         "by_kind": {k[1]: len(v) for k, v in refs.items() if k[0] == "kind"},
         "regions": regions,
@@ -105,14 +126,27 @@ def assert_page_figures_match(client):
         "beneficiaries",
         "needs_delivered",
         "beneficiaries_reached",
+        "value_needed",
+        "value_pledged",
+        "value_delivered",
+        "aid_types_without_estimate",
+        "needs_without_estimate",
     ):
         assert page[key] == mine[key], key
     for c in page["by_category"]:
         for key, value in c.items():
             if key not in ("slug", "name", "color"):
                 assert mine["categories"][c["slug"]][key] == value, (c["slug"], key)
+    for a in page["by_aid_type"]:
+        for key, value in a.items():
+            if key not in ("category", "aid_type", "unit"):
+                assert mine["aid_types"][a["category"], a["aid_type"]][key] == value, (a, key)
     assert {
-        (s["category"], s["status"]): [s["pledges"], s["quantity"], s["quantity_delivered"]]
+        (s["category"], s["aid_type"], s["status"]): [
+            s["pledges"],
+            s["quantity"],
+            s["quantity_delivered"],
+        ]
         for s in page["by_status"]
     } == dict(mine["by_status"])
     assert {k["kind"]: k["collaborators"] for k in page["by_kind"]} == mine["by_kind"]
@@ -133,13 +167,15 @@ def assert_page_figures_match(client):
                 )
     # ...and the totals download says what the page says.
     totals = {
-        (r["figure"], r["category"], r["status"], r["collaborator_kind"], r["region_code"]): int(
-            r["value"]
-        )
+        (r["figure"], r["category"], r["aid_type"], r["status"], r["region_code"]): r["value"]
         for r in download(client, "totals")
     }
-    assert totals["collaborators", "", "", "", ""] == mine["collaborators"]
-    assert totals["beneficiaries_reached", "", "", "", ""] == mine["beneficiaries_reached"]
+    for key in ("collaborators", "beneficiaries_reached", "value_delivered"):
+        assert totals[key, "", "", "", ""] == str(mine[key] if mine[key] is not None else ""), key
+    for (slug, name), a in mine["aid_types"].items():
+        # No reference value: an empty cell ("no estimate"), never 0.
+        expected = "" if a["unit_value"] is None else str(a["value_delivered"])
+        assert totals["aid_type_value_delivered", slug, name, "", ""] == expected
 
 
 def test_the_fixed_set_recomputes(client, jakarta, province_staff):
@@ -153,6 +189,10 @@ def random_set(staff, seed: int) -> None:
     rng = random.Random(seed)
     kelurahan = list(Region.objects.kelurahan().order_by("code")[::11])
     aid_types = list(AidType.objects.order_by("pk"))
+    for aid_type in aid_types[::2]:  # the others have no reference value: "no estimate"
+        aid_type.unit_value = rng.choice([15_000, 250_000, 3_500_000])
+        aid_type.unit_value_source, aid_type.unit_value_set_on = "Uji", datetime.date(2020, 5, 1)
+        aid_type.save()
     needs = [
         factories.NeedFactory(
             site=factories.SiteFactory(kelurahan=rng.choice(kelurahan)),

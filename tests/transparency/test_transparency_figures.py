@@ -106,23 +106,40 @@ def test_a_cancelled_pledge_with_nothing_delivered_does_not_count(data):
 
 def test_pledges_and_quantities_per_category_and_status(data):
     rows = {
-        (r["category"], r["status"]): (r["pledges"], r["quantity"])
+        (r["category"], r["status"]): (r["pledges"], r["quantity"], r["unit"])
         for r in figures.compute()["by_status"]
     }
     assert rows == {
-        ("pangan", "submitted"): (1, 30),
-        ("pangan", "delivered"): (1, 50),
-        ("pangan", "cancelled"): (1, 20),
-        ("umkm", "submitted"): (1, 5),
-        ("umkm", "confirmed"): (1, 5),
+        ("pangan", "submitted"): (1, 30, "paket"),
+        ("pangan", "delivered"): (1, 50, "paket"),
+        ("pangan", "cancelled"): (1, 20, "paket"),
+        ("umkm", "submitted"): (1, 5, "orang"),
+        ("umkm", "confirmed"): (1, 5, "orang"),
     }
-    pangan = by(figures.compute()["by_category"], "slug", "pangan")
-    assert (pangan["pledges"], pangan["quantity_pledged"], pangan["quantity_delivered"]) == (
-        2,
-        80,
-        50,
+    f = figures.compute()
+    pangan = by(f["by_category"], "slug", "pangan")
+    assert (pangan["pledges"], pangan["needs"], pangan["deliveries"]) == (2, 2, 2)
+    assert "quantity_pledged" not in pangan  # a category's aid types differ in unit
+    sembako = by(f["by_aid_type"], "aid_type", "Paket sembako")
+    assert (sembako["quantity_needed"], sembako["quantity_pledged"]) == (150, 80)
+    assert (sembako["quantity_delivered"], sembako["unit"]) == (50, "paket")
+
+
+def test_aid_of_different_units_is_summed_only_as_an_estimated_value(data):
+    AidType.objects.filter(name="Paket sembako").update(
+        unit_value=250_000, unit_value_source="Harga pasar", unit_value_set_on="2020-05-01"
     )
-    assert (pangan["needs"], pangan["quantity_needed"], pangan["deliveries"]) == (2, 150, 2)
+    f = figures.compute()
+    sembako = by(f["by_aid_type"], "aid_type", "Paket sembako")
+    assert (sembako["unit_value"], sembako["value_delivered"]) == (250_000, 50 * 250_000)
+    assert by(f["by_category"], "slug", "pangan")["value_delivered"] == 50 * 250_000
+    # UMKM's training has no reference value: no estimate, never Rp 0, and counted apart.
+    umkm = by(f["by_category"], "slug", "umkm")
+    assert (umkm["value_delivered"], umkm["needs_without_estimate"]) == (None, 1)
+    training = by(f["by_aid_type"], "aid_type", "Pelatihan daring")
+    assert training["value_needed"] is None
+    assert (f["value_delivered"], f["needs_without_estimate"]) == (50 * 250_000, 1)
+    assert f["aid_types_without_estimate"] == 1
 
 
 def test_deliveries_and_beneficiaries_reached(data):
