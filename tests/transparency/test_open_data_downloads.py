@@ -44,7 +44,13 @@ def test_the_needs_csv_speaks_hxl_for_places_and_numbers(client, data):
     tags = dict(zip(header, hxl, strict=True))
     assert tags["kota_name"] == "#adm2+name" and tags["kecamatan_name"] == "#adm3+name"
     assert tags["lat"] == "#geo+lat" and tags["lon"] == "#geo+lon"
-    assert tags["beneficiaries"].startswith("#affected") and tags["category"].startswith("#sector")
+    # #targeted counts people or households; the kind of beneficiary is not a number.
+    assert (
+        tags["beneficiaries"] == "#targeted+num" and tags["beneficiary_kind"] == "#beneficiary+type"
+    )
+    assert tags["quantity_needed"] == "#output+needed+num" and tags["category"].startswith(
+        "#sector"
+    )
     assert len(rows) == 3
     assert {r["kota_code"] for r in rows} == {"31.71", "31.72"}
     assert all(-7 < float(r["lat"]) < -5 for r in rows)
