@@ -79,3 +79,26 @@ def test_an_officer_takes_a_pledge_to_delivery(pledge, live_server, page, screen
     page.goto(live_server.url + f"/kebutuhan/{pledge.need_id}/")
     expect(page.locator("#delivered-progress")).to_have_attribute("value", "25")
     expect(page.get_by_text("25% tersalurkan")).to_be_visible()
+
+
+def test_an_officer_closes_a_need_and_decides_for_its_pledge(pledge, live_server, page):
+    page.goto(live_server.url + "/admin/")
+    page.locator("#id_username").fill("petugas.gambir")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator('input[type="submit"]').click()
+
+    page.goto(live_server.url + "/admin/needs/need/")
+    page.locator(f'input[name="_selected_action"][value="{pledge.need_id}"]').check()
+    _run_action(page, "close_needs")
+    # The pledge the decision is about is shown before anything happens.
+    expect(page.locator("#content-main table")).to_contain_text(f"#{pledge.pk}")
+    expect(page.locator("#content-main table")).to_contain_text("Koperasi Sejahtera")
+    page.locator('input[name="pledges"][value="cancel_all"]').check()
+    page.locator("#id_reason").fill("Sudah dibantu Dinas Sosial")
+    page.locator('input[name="apply"]').click()
+    expect(page.locator(".messagelist")).to_contain_text("1")
+
+    page.goto(live_server.url + f"/kebutuhan/{pledge.need_id}/")
+    expect(page.locator("body")).to_contain_text("Ditutup")
+    page.goto(live_server.url + f"/admin/donations/pledge/{pledge.pk}/change/")
+    expect(page.locator("#content-main")).to_contain_text("Sudah dibantu Dinas Sosial")
