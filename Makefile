@@ -31,7 +31,7 @@ run:
 	$(MESSAGES) && \
 	$(PY) manage.py load_demo --if-empty && \
 	$(PY) manage.py ensure_dev_staff && \
-	echo && echo "  KSBB portal: http://127.0.0.1:8000/   (admin: http://127.0.0.1:8000/admin/)" && echo && \
+	echo && echo "  Open http://127.0.0.1:8000/ (staff: http://127.0.0.1:8000/admin/, logins above). Ctrl-C stops it." && echo && \
 	exec $(PY) manage.py runserver 127.0.0.1:8000
 
 serve:

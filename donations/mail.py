@@ -3,6 +3,8 @@ reports, then sent after commit. A mail server that is down never loses a pledge
 be sent stays in the outbox for `manage.py send_queued_mail` (cron) and for staff to see."""
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -17,6 +19,24 @@ from locations.models import StaffArea
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# False inside kept_in_outbox(): queue() then registers no delivery after commit.
+_DELIVER_AFTER_COMMIT = ContextVar("deliver_after_commit", default=True)
+
+
+@contextmanager
+def kept_in_outbox():
+    """Mail queued inside this block stays in the outbox, unsent: no delivery after commit.
+
+    For bulk writes that are not real events, such as the demo data (ksbb.demo.writer): its hundreds
+    of mails are written like any other, so staff see them in the admin, but none goes out when the
+    load commits (`manage.py send_queued_mail` would still send them). Only the code that runs
+    inside the block, in this thread, is affected; requests never use it.
+    """
+    token = _DELIVER_AFTER_COMMIT.set(False)
+    try:
+        yield
+    finally:
+        _DELIVER_AFTER_COMMIT.reset(token)
 
 
 def queue(
@@ -28,7 +48,8 @@ def queue(
         subject = " ".join(_plain(f"donations/email/{template}_subject.txt", ctx).split())
         body = _plain(f"donations/email/{template}.txt", ctx)
     mail = OutboundMail.objects.create(to=to, subject=subject[:200], body=body, pledge=pledge)
-    transaction.on_commit(lambda: deliver(mail.pk))
+    if _DELIVER_AFTER_COMMIT.get():
+        transaction.on_commit(lambda: deliver(mail.pk))
     return mail
 
 

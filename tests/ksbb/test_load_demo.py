@@ -1,6 +1,7 @@
-"""`manage.py load_demo`: demo data shaped like the article, placed sensibly, and loaded only once.
+"""`manage.py load_demo`: demo data shaped like the article, placed sensibly, loaded only once, and
+quietly: its mails stay in the outbox. With it, the development logins of `ensure_dev_staff`.
 
-Loading takes seconds, so each class loads it once (in a transaction rolled back after the class)
+Loading takes a minute, so each class loads it once (in a transaction rolled back after the class)
 and its tests read it; a test that changes data runs in its own savepoint, as with `db`.
 """
 
@@ -9,14 +10,23 @@ import os
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, Q
-from django.test import override_settings
+from django.test import TestCase, override_settings
 
-from donations.models import HOLDING_STATUSES, Collaborator, Delivery, Pledge, PledgeStatus
+from donations.models import (
+    HOLDING_STATUSES,
+    Collaborator,
+    Delivery,
+    OutboundMail,
+    Pledge,
+    PledgeStatus,
+)
 from donations.services import counter_mismatches
 from ksbb import demo
 from locations.models import ContactPerson, Region, Site
@@ -32,13 +42,19 @@ PUBLIC = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
 
 @contextmanager
 def _loaded(django_db_blocker, **files):
+    """The demo loaded by the command, as `make run` loads it, in a transaction rolled back at the
+    end. Yields the command's output and the mails sent, those of its after-commit actions included
+    (run here as if the load had committed)."""
+    out = io.StringIO()
     with (
         django_db_blocker.unblock(),
         override_settings(**files),
         transaction.atomic(),
     ):
-        demo.load_demo()
-        yield
+        del mail.outbox[:]
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            call_command("load_demo", "--allow-without-debug", stdout=out)
+        yield SimpleNamespace(output=out.getvalue(), sent=list(mail.outbox))
         transaction.set_rollback(True)
 
 
@@ -61,18 +77,38 @@ def _state() -> tuple:
     return demo.row_counts(), list(needs)
 
 
+def _log_in(client, username: str) -> None:
+    """Sign in through the admin's login form, with the password ensure_dev_staff prints."""
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": "ksbb-dev"}
+    )
+    assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
 class TestWithoutFiles:
     """No boundaries and no RW points: the fast path, every site placed approximately."""
 
     @pytest.fixture(scope="class", autouse=True)
     @classmethod
     def loaded(cls, django_db_setup, django_db_blocker):
-        with _loaded(django_db_blocker, KSBB_BOUNDARIES="", KSBB_RW_POINTS=""):
+        with _loaded(django_db_blocker, KSBB_BOUNDARIES="", KSBB_RW_POINTS="") as load:
+            cls.load = load
             yield
 
     def test_every_region_is_loaded(self, db):
         levels = Counter(Region.objects.values_list("level", flat=True))
         assert levels == {"kota": 6, "kecamatan": 44, "kelurahan": 267}
+
+    def test_aid_types_get_sourced_reference_values_and_two_stay_without(self, db):
+        from needs.models import AidType
+
+        valued = AidType.objects.exclude(unit_value=None)
+        assert valued.count() == len(demo.texts.UNIT_VALUES)
+        assert set(valued.values_list("unit_value_source", flat=True)) == {
+            demo.texts.UNIT_VALUE_SOURCE
+        }
+        assert AidType.objects.filter(unit_value=None).count() == 2  # "no estimate" on the pages
+        assert all(a.history.exists() for a in valued)
 
     def test_every_kelurahan_has_an_rw_site(self, db):
         without = Region.objects.kelurahan().exclude(sites__kind=Site.Kind.RW)
@@ -173,9 +209,27 @@ class TestWithoutFiles:
     def test_running_it_again_changes_nothing(self, db, settings, capsys):
         settings.DEBUG = True
         before = _state()
-        call_command("load_demo")
+        call_command("load_demo", verbosity=2)
         assert _state() == before
-        assert "created nothing" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "created nothing" in out
+        assert "  Needs: " in out  # -v 2 adds the totals
+
+    def test_the_command_says_what_it_created_in_two_lines(self, db):
+        created, mails = self.load.output.splitlines()
+        assert created.startswith("Demo data loaded in ")
+        for what in ("317 regions", "224 collaborators", " needs", " pledges"):
+            assert what in created
+        queued = OutboundMail.objects.count()
+        assert mails == (
+            f"  Their {queued} mails stay unsent in the outbox: /admin/donations/outboundmail/"
+        )
+
+    def test_its_mails_stay_unsent_in_the_outbox(self, db):
+        queued = OutboundMail.objects.all()
+        assert queued.count() > 500  # a thank-you per pledge, and the steps that followed
+        assert not queued.filter(Q(sent_at__isnull=False) | Q(attempts__gt=0)).exists()
+        assert self.load.sent == []  # nothing reached the mail backend, even after the commit
 
     def test_if_empty_does_nothing_when_demo_needs_exist(self, db, settings, capsys):
         settings.DEBUG = True
@@ -202,6 +256,35 @@ class TestWithoutFiles:
 
         assert fingerprint(demo.plan(7)) == fingerprint(demo.plan(7))
         assert fingerprint(demo.plan(7)) != fingerprint(demo.plan(8))
+
+    # The development logins on the demo, as `make run` leaves them.
+
+    @pytest.fixture
+    def dev_staff(self, db, settings):
+        settings.DEBUG = True
+        call_command("ensure_dev_staff", stdout=io.StringIO())
+
+    def test_the_dev_area_officer_sees_only_their_kecamatans_needs(self, dev_staff, client):
+        _log_in(client, "petugas.gambir")
+        response = client.get("/admin/needs/need/")
+        assert response.status_code == 200
+        listed = set(response.context["cl"].queryset.values_list("pk", flat=True))
+        gambir = Need.objects.filter(site__kelurahan__code__startswith="31.71.01.")
+        assert listed == set(gambir.values_list("pk", flat=True))
+        # The area was chosen to show something: needs with pledges, and not all of Jakarta.
+        assert Pledge.objects.filter(need__in=gambir).exists()
+        assert 0 < len(listed) < Need.objects.count()
+
+    def test_the_dev_auditor_reads_every_need_and_cannot_change_one(self, dev_staff, client):
+        _log_in(client, "auditor")
+        listing = client.get("/admin/needs/need/")
+        assert listing.context["cl"].queryset.count() == Need.objects.count()
+        need = Need.objects.order_by("pk").first()
+        url = f"/admin/needs/need/{need.pk}/change/"
+        assert client.get(url).status_code == 200
+        response = client.post(url, {"title": "Diubah auditor", "change_reason": "coba"})
+        assert response.status_code == 403
+        assert Need.objects.get(pk=need.pk).title == need.title
 
 
 @pytest.mark.skipif(SHARED_FILES_ABSENT, reason=f"no boundary or RW point files at {SHARED}")

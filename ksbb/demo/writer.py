@@ -1,0 +1,295 @@
+"""Writing the demo: `load_demo()` turns the plan (ksbb.demo.planning) into rows, in one transaction.
+
+Rows are found again by their natural keys (a site's external_ref or (kelurahan, kind, name), a
+collaborator's e-mail, an OPD's name, a need's external_ref), and pledges are made only for needs
+that have none, so a second run creates nothing. Needs, contacts, verifications, pledges and
+deliveries go through the services, as a staff member's would (tests/services_guard.py checks the
+first two); sites, OPDs and collaborators, which have no services, are inserted in bulk. The only
+write around the services is ksbb.demo.backdate, which dates the new pledges' history in 2020.
+"""
+
+import datetime
+from collections import Counter
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from donations import mail, services
+from donations.models import Collaborator, Opd, OutboundMail, Pledge
+from ksbb.demo import texts
+from ksbb.demo.backdate import HISTORY_START, backdate_demo_history
+from ksbb.demo.planning import (
+    DEFAULT_SEED,
+    NEED_PREFIX,
+    PledgePlan,
+    S,
+    Verification,
+    plan,
+    setting_paths,
+)
+from locations.boundaries import import_boundaries
+from locations.models import ContactPerson, Region, Site
+from locations.registry import load_regions
+from locations.services import create_contacts, verify_contact
+from needs import services as needs_services
+from needs.models import AidType, Need
+
+STAFF_USERNAME = "demo-petugas"
+
+
+def demo_exists() -> bool:
+    """Whether demo needs are already loaded (what `load_demo --if-empty` checks)."""
+    return Need.objects.filter(external_ref__startswith=NEED_PREFIX).exists()
+
+
+def demo_staff():
+    """The staff member the demo's verifications and pledge steps are recorded against. No login."""
+    user, created = get_user_model().objects.get_or_create(
+        username=STAFF_USERNAME,
+        defaults={"first_name": "Petugas", "last_name": "Demo", "is_staff": True},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
+    """Load the demo data set (see ksbb.demo). Returns what this run created, "mails" included: the
+    mails the services queued, which stay unsent in the outbox (donations.mail.kept_in_outbox)."""
+    created: Counter[str] = Counter()
+    mails_before = OutboundMail.objects.aggregate(last=Max("pk"))["last"] or 0
+    with mail.kept_in_outbox():
+        created["regions"] = load_regions()["created"]
+        for path in setting_paths(settings.KSBB_BOUNDARIES):
+            import_boundaries(path)
+        staff = demo_staff()
+        demo = plan(seed)
+        site_ids = _write_sites(demo.sites, created)
+        _write_contacts(demo.sites, site_ids, staff, created)
+        with connection.cursor() as cursor:
+            # Statistics for the rows just written: without them (a fresh database, or rows not yet
+            # committed) the planner may join sites, contacts and regions row by row, for minutes.
+            cursor.execute("ANALYZE locations_region, locations_site, locations_contactperson")
+        opds = _write_opds(demo.opds, created)
+        collaborators = _write_collaborators(demo.collaborators, created)
+        _write_unit_values(staff, created)
+        before = Pledge.objects.aggregate(last=Max("pk"))["last"] or 0
+        _write_needs_and_pledges(demo.needs, site_ids, opds, collaborators, staff, created)
+        backdate_demo_history(after_pk=before)
+    created["mails"] = OutboundMail.objects.filter(pk__gt=mails_before).count()
+    return dict(created)
+
+
+def _write_unit_values(staff, created: Counter) -> None:
+    """The demo's reference values (texts.UNIT_VALUES), for aid types that have none yet: a value
+    staff set is never overwritten. Saved one by one, so each has its history row."""
+    for aid_type in AidType.objects.select_related("category").filter(unit_value=None):
+        value = texts.UNIT_VALUES.get((aid_type.category.slug, aid_type.name))
+        if value is None:
+            continue
+        aid_type.unit_value, aid_type.unit_value_source = value, texts.UNIT_VALUE_SOURCE
+        aid_type.unit_value_set_on = datetime.date.fromisoformat(HISTORY_START[:10])
+        aid_type._history_user = staff
+        aid_type.save(update_fields=["unit_value", "unit_value_source", "unit_value_set_on"])
+        created["unit values"] += 1
+
+
+def _write_sites(plans, created: Counter) -> dict[tuple, int]:
+    """Site id by plan key; new sites in one insert. A site is found by its external_ref, or else
+    by (kelurahan, kind, name)."""
+    by_ref, by_key = {}, {}
+    for pk, ref, kel, kind, name in Site.objects.values_list(
+        "pk", "external_ref", "kelurahan_id", "kind", "name"
+    ):
+        by_key[(kel, kind, name)] = pk
+        if ref:
+            by_ref[ref] = pk
+    new = []
+    for p in plans:
+        if (p.external_ref and p.external_ref in by_ref) or p.key in by_key:
+            continue
+        new.append(
+            Site(
+                kind=p.kind,
+                name=p.name,
+                kelurahan=p.kelurahan,
+                point=p.point,
+                location_is_approximate=p.approximate,
+                address=p.address,
+                external_ref=p.external_ref,
+            )
+        )
+    for site in Site.objects.bulk_create(new):
+        by_key[(site.kelurahan_id, site.kind, site.name)] = site.pk
+    created["sites"] = len(new)
+    return {p.key: by_ref.get(p.external_ref) or by_key[p.key] for p in plans}
+
+
+def _write_contacts(plans, site_ids, staff, created: Counter) -> None:
+    """Contacts for the sites that have none yet, then what staff found when they called them."""
+    with_contacts = set(ContactPerson.objects.values_list("site_id", flat=True).distinct())
+    todo = []
+    for p in plans:
+        if site_ids[p.key] not in with_contacts:
+            todo.append((p, site_ids[p.key]))
+            with_contacts.add(site_ids[p.key])
+    rows = [
+        (c, ContactPerson(site_id=site_id, name=c.name, role=c.role, phone=c.phone, note=c.note))
+        for p, site_id in todo
+        for c in p.contacts
+    ]
+    create_contacts([row for _c, row in rows], by=staff, reason=_("Demo data"))
+    created["contacts"] = len(rows)
+    saved = {id(c): row for c, row in rows}
+    for p, _site_id in todo:
+        # The replacement first: a replaced contact names who replaced it.
+        for c in sorted(p.contacts, key=lambda c: c.verification == Verification.REPLACED):
+            if c.verification == Verification.UNVERIFIED:
+                continue
+            replacement = None
+            if c.verification == Verification.REPLACED:
+                replacement = next(saved[id(o)] for o in p.contacts if o is not c)
+            verify_contact(saved[id(c)], c.verification, by=staff, replaced_by=replacement)
+
+
+def _write_opds(plans, created: Counter) -> dict[str, Opd]:
+    existing = {o.name: o for o in Opd.objects.all()}
+    regions = {r.code: r for r in Region.objects.filter(code__in=[c for _, _, c in plans if c])}
+    new = [
+        Opd(name=name, kind=kind, region=regions.get(code))
+        for name, kind, code in plans
+        if name not in existing
+    ]
+    for opd in Opd.objects.bulk_create(new):
+        existing[opd.name] = opd
+    created["opds"] = len(new)
+    return existing
+
+
+def _write_collaborators(plans, created: Counter) -> dict[str, Collaborator]:
+    existing = {c.email.lower(): c for c in Collaborator.objects.all()}
+    new = [
+        Collaborator(
+            public_name=c.public_name,
+            kind=c.kind,
+            email=c.email,
+            phone=c.phone,
+            is_anonymous=c.is_anonymous,
+        )
+        for c in plans
+        if c.email.lower() not in existing
+    ]
+    for c in Collaborator.objects.bulk_create(new):
+        existing[c.email.lower()] = c
+    created["collaborators"] = len(new)
+    return existing
+
+
+def _write_needs_and_pledges(plans, site_ids, opds, collaborators, staff, created: Counter):
+    aid_types = {(a.category.slug, a.name): a for a in AidType.objects.select_related("category")}
+    existing = set(
+        Need.objects.filter(external_ref__in=[p.ref for p in plans]).values_list(
+            "external_ref", flat=True
+        )
+    )
+    new = [
+        Need(
+            site_id=site_ids[p.site.key],
+            aid_type=aid_types[(p.category, p.aid_type)],
+            title=p.title,
+            description=p.description,
+            quantity_needed=p.quantity,
+            beneficiaries=p.beneficiaries,
+            beneficiary_kind=p.beneficiary_kind,
+            criteria=p.criteria,
+            period_start=p.period_start,
+            period_end=p.period_end,
+            published=p.published,
+            external_ref=p.ref,
+        )
+        for p in plans
+        if p.ref not in existing
+    ]
+    needs_services.create_many(new, by=staff, reason=_("Demo data"))
+    created["needs"] = len(new)
+    plans_by_ref = {p.ref: p for p in plans}
+
+    # Pledges only for needs that have none: a second run makes none.
+    wanted = [p for p in plans if p.pledges]
+    needs = {
+        n.external_ref: n
+        for n in Need.objects.filter(
+            external_ref__in=[p.ref for p in wanted],
+            pledges__isnull=True,
+            published=True,
+            is_closed=False,
+        )
+    }
+    verified_sites = set(
+        ContactPerson.objects.filter(verification_status=Verification.VERIFIED).values_list(
+            "site_id", flat=True
+        )
+    )
+    actor = services.Actor.staff(staff)
+    # A closed need is closed once its pledges are made (pledging refuses it before).
+    to_close = [n.pk for n in new if plans_by_ref[n.external_ref].closed]
+    for p in wanted:
+        need = needs.get(p.ref)
+        if need is None:
+            continue
+        for pledge_plan in p.pledges:
+            _make_pledge(
+                need,
+                pledge_plan,
+                collaborators[pledge_plan.collaborator],
+                opds,
+                actor,
+                need.site_id in verified_sites,
+            )
+            created["pledges"] += 1
+    for need in Need.objects.filter(pk__in=to_close):
+        # Only delivered pledges (planning._plan_pledges): nothing holds quantity, no donor is
+        # affected.
+        needs_services.close(need, by=staff, reason=_("Closed after its period"))
+
+
+def _make_pledge(need, planned: PledgePlan, collaborator, opds, actor, site_verified: bool) -> None:
+    """One pledge along its planned path, through the same services staff and donors use."""
+    reach, status, deliveries = planned.reach, planned.status, planned.deliveries
+    if reach == S.SCHEDULED and not site_verified:
+        # Only if the database differs from the plan (contacts made by hand, say): stop short.
+        reach, deliveries = S.CONFIRMED, []
+        status = S.CONFIRMED if status in (S.SCHEDULED, S.DELIVERED) else status
+    pledge = services.pledge(
+        need=need, collaborator=collaborator, quantity=planned.quantity, message=planned.message
+    )
+    if reach in (S.CONFIRMED, S.SCHEDULED):
+        pledge = services.transition(pledge, S.CONFIRMED, actor=actor)
+    if reach == S.SCHEDULED:
+        pledge = services.transition(
+            pledge,
+            S.SCHEDULED,
+            actor=actor,
+            scheduled_for=planned.scheduled_for,
+            reason=texts.SCHEDULE_REASON,
+        )
+    for quantity, day in deliveries:
+        services.record_delivery(
+            pledge,
+            quantity=quantity,
+            delivered_on=day,
+            opd=opds[planned.opd],
+            actor=actor,
+            note=texts.DELIVERY_NOTE.format(opd=planned.opd),
+        )
+    if status == S.CANCELLED:
+        services.cancel(pledge, reason=planned.reason)
+    elif status == S.REJECTED:
+        services.transition(pledge, S.REJECTED, actor=actor, reason=planned.reason)
+    elif status == S.EXPIRED:
+        services.transition(pledge, S.EXPIRED, actor=services.SYSTEM, reason=planned.reason)
