@@ -3,6 +3,7 @@
 Each row names a site, by external reference or by kelurahan, kind and name, and optionally one
 contact person on it. A site is created or updated; a contact person is matched by name on the site.
 Refused rows carry their line number and reason; importing the same file twice changes nothing.
+Every cell is checked against its column first (CELLS, locations.spreadsheets.check_cells).
 Contact persons are personal data: they reach the admin only, never a public page.
 """
 
@@ -16,23 +17,37 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from locations.models import PHONE_PATTERN, ContactPerson, Site
+from locations.models import PHONE_PATTERN, ContactPerson, Region, Site
 from locations.services import save_contact
-from locations.spreadsheets import ImportFileError, Places, RowRefused, parse_point, read_rows
+from locations.spreadsheets import (
+    Cell,
+    ImportFileError,
+    Places,
+    RowRefused,
+    check_cells,
+    parse_point,
+    read_rows,
+    shown,
+)
 
 REQUIRED = ["kelurahan", "site_kind", "site_name"]
-COLUMNS = [
-    "external_ref",
-    "kelurahan",
-    "site_kind",
-    "site_name",
-    "address",
-    "latitude",
-    "longitude",
-    "contact_name",
-    "contact_role",
-    "contact_phone",
-]
+# The columns and what each may hold (see needs.imports.CELLS).
+CELLS = {
+    "external_ref": Cell.line(Site, "external_ref"),
+    "kelurahan": Cell.line(Region, "name"),
+    "site_kind": Cell.line(),
+    "site_name": Cell.line(Site, "name"),
+    "address": Cell.line(Site, "address"),
+    "latitude": Cell.degrees(90),
+    "longitude": Cell.degrees(180),
+    "contact_name": Cell.line(ContactPerson, "name"),
+    "contact_role": Cell.line(),
+    "contact_phone": Cell.line(ContactPerson, "phone"),
+}
+COLUMNS = list(CELLS)
+# Where a GeoJSON feature's reason for refusal travels in its row: a key no header or property name
+# can produce, as their spaces become underscores.
+REFUSAL = "refused because"
 
 
 @dataclass
@@ -66,14 +81,29 @@ def _geojson_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         raise ImportFileError(_("The file is not GeoJSON: %(error)s") % {"error": e}) from e
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportFileError(_("Expected a GeoJSON FeatureCollection."))
-    for number, feature in enumerate(data.get("features") or [], start=1):
-        properties = (feature or {}).get("properties") or {}
-        row = {str(k).lower(): "" if v is None else str(v).strip() for k, v in properties.items()}
-        geometry = (feature or {}).get("geometry") or {}
-        if geometry.get("type") == "Point" and len(geometry.get("coordinates") or []) >= 2:
-            row["longitude"], row["latitude"] = (str(c) for c in geometry["coordinates"][:2])
+    features = data.get("features") or []
+    if not isinstance(features, list):
+        raise ImportFileError(_("Expected a GeoJSON FeatureCollection."))
+    for number, feature in enumerate(features, start=1):
+        feature = feature or {}
+        properties = feature.get("properties") or {} if isinstance(feature, dict) else None
+        geometry = feature.get("geometry") or {} if isinstance(feature, dict) else None
+        if not isinstance(properties, dict) or not isinstance(geometry, dict):
+            yield number, {REFUSAL: _("This is not a GeoJSON Feature object.")}
+            continue
+        row = {
+            str(k).strip().lower().replace(" ", "_"): "" if v is None else str(v).strip()
+            for k, v in properties.items()
+        }
+        coordinates = geometry.get("coordinates")
+        if (
+            geometry.get("type") == "Point"
+            and isinstance(coordinates, list)
+            and len(coordinates) >= 2
+        ):
+            row["longitude"], row["latitude"] = (str(c) for c in coordinates[:2])
         elif geometry:
-            row["_geometry_error"] = _("Only Point geometries can place a site.")
+            row[REFUSAL] = _("Only Point geometries can place a site.")
         yield number, row
 
 
@@ -93,14 +123,16 @@ def _contact(site: Site, row: dict, roles: dict[str, str], report: SiteImportRep
     role = roles.get(row.get("contact_role", "").lower())
     if role is None:
         raise RowRefused(
-            _("Unknown contact role “%(role)s”.") % {"role": row.get("contact_role", "")}
+            _("Unknown contact role “%(role)s”.") % {"role": shown(row.get("contact_role", ""))}
         )
     phone = row.get("contact_phone", "")
     if not re.match(PHONE_PATTERN, phone):
-        raise RowRefused(_("“%(phone)s” is not a phone number.") % {"phone": phone})
+        raise RowRefused(
+            _("contact_phone “%(phone)s” is not a phone number.") % {"phone": shown(phone)}
+        )
     contact = ContactPerson.objects.filter(site=site, name=name).first()
     if contact is None:
-        contact = ContactPerson(site=site, name=name[:150], role=role, phone=phone)
+        contact = ContactPerson(site=site, name=name, role=role, phone=phone)
         save_contact(contact, reason="import")
         report.contacts["created"] += 1
     elif (contact.role, contact.phone) != (role, phone):
@@ -112,13 +144,11 @@ def _contact(site: Site, row: dict, roles: dict[str, str], report: SiteImportRep
 
 
 def _site(row: dict, places: Places, line: int) -> tuple[Site, str]:
-    if row.get("_geometry_error"):
-        raise RowRefused(row["_geometry_error"])
     kelurahan = places.kelurahan(row.get("kelurahan", ""))
     kind = places.site_kind(row.get("site_kind", ""))
     name = row.get("site_name", "")
-    if not name or len(name) > 150:
-        raise RowRefused(_("site_name is required (at most 150 characters)."))
+    if not name:
+        raise RowRefused(_("%(column)s is required.") % {"column": "site_name"})
     ref = row.get("external_ref", "") or None
     point = parse_point(row.get("latitude", ""), row.get("longitude", ""), kelurahan)
     site = (Site.objects.filter(external_ref=ref).first() if ref else None) or Site.objects.filter(
@@ -128,7 +158,7 @@ def _site(row: dict, places: Places, line: int) -> tuple[Site, str]:
         "kelurahan": kelurahan,
         "kind": kind,
         "name": name,
-        "address": row.get("address", "")[:255],
+        "address": row.get("address", ""),
     }
     if ref:
         wanted["external_ref"] = ref
@@ -157,6 +187,13 @@ def _site(row: dict, places: Places, line: int) -> tuple[Site, str]:
         del changes["point"]
     if not changes:
         return site, "unchanged"
+    if (
+        changes.keys() & {"kelurahan", "kind", "name"}
+        and Site.objects.filter(kelurahan=kelurahan, kind=kind, name=name)
+        .exclude(pk=site.pk)
+        .exists()
+    ):  # the row's reference names one site, its kelurahan, kind and name another
+        raise RowRefused(_("A site of this kind with this name already exists in this kelurahan."))
     for k, v in changes.items():
         setattr(site, k, v)
     site.save(update_fields=[*changes, "updated_at"])
@@ -173,8 +210,11 @@ def import_sites(path: Path, *, dry_run: bool = False) -> SiteImportReport:
     seen: dict[str, int] = {}
     with transaction.atomic():
         for line, row in rows_of(path):
-            label = row.get("external_ref") or row.get("site_name", "")
+            label = shown(row.get("external_ref") or row.get("site_name", ""))
             try:
+                if REFUSAL in row:
+                    raise RowRefused(row[REFUSAL])
+                check_cells(row, CELLS)  # first: nothing quotes or looks up a cell before
                 ref = row.get("external_ref", "")
                 if ref and ref in seen:
                     raise RowRefused(

@@ -3,13 +3,13 @@
 A file is read row by row (never loaded whole), each row checked and turned into a need, created or
 updated by its external reference. A row that cannot be used is refused with its line number and the
 reason; the others still import. A file that cannot be read at all is refused whole. Importing the
-same file twice changes nothing. docs/import.md documents the columns.
+same file twice changes nothing. Every cell is checked against its column first (CELLS,
+locations.spreadsheets.check_cells). docs/import.md documents the columns.
 """
 
 import csv
 import datetime
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,28 +22,41 @@ from django.utils.translation import gettext as _
 
 from locations.models import Region, Site
 from locations.scoping import in_area
-from locations.spreadsheets import Places, RowRefused, parse_point, read_rows
+from locations.spreadsheets import (
+    Cell,
+    Places,
+    RowRefused,
+    check_cells,
+    parse_point,
+    parse_whole_number,
+    read_rows,
+    shown,
+)
 from needs import services
 from needs.models import AidType, Category, Need
 
-COLUMNS = [
-    "external_ref",
-    "kelurahan",
-    "site_kind",
-    "site_name",
-    "latitude",
-    "longitude",
-    "category",
-    "aid_type",
-    "title",
-    "quantity",
-    "unit",
-    "beneficiaries",
-    "beneficiary_kind",
-    "criteria",
-    "period_start",
-    "period_end",
-]
+# The columns, in the template's order, and what each may hold: the field a value is stored in or
+# matched against gives its longest length or largest number. Choices (site_kind,
+# beneficiary_kind) and dates are matched or parsed whole, so they need no length of their own.
+CELLS = {
+    "external_ref": Cell.line(Need, "external_ref"),
+    "kelurahan": Cell.line(Region, "name"),
+    "site_kind": Cell.line(),
+    "site_name": Cell.line(Site, "name"),
+    "latitude": Cell.degrees(90),
+    "longitude": Cell.degrees(180),
+    "category": Cell.line(Category, "name"),
+    "aid_type": Cell.line(AidType, "name"),
+    "title": Cell.line(Need, "title"),
+    "quantity": Cell.whole_number(Need, "quantity_needed"),
+    "unit": Cell.line(AidType, "unit"),
+    "beneficiaries": Cell.whole_number(Need, "beneficiaries"),
+    "beneficiary_kind": Cell.line(),
+    "criteria": Cell.text(Need, "criteria"),
+    "period_start": Cell.line(),
+    "period_end": Cell.line(),
+}
+COLUMNS = list(CELLS)
 REQUIRED = [
     "external_ref",
     "kelurahan",
@@ -96,26 +109,19 @@ class Lookups(Places):
         self.beneficiary_kinds = {v.lower(): v for v in Need.BeneficiaryKind.values}
 
 
-NUMBER = re.compile(r"^-?(\d+|\d{1,3}([.,]\d{3})+)$")
-
-
-def _positive_int(text: str, column: str, *, required: bool) -> int | None:
-    """A whole number; "1.200" and "1,200" (thousands) are read as 1200, "2,5" is refused."""
-    if not text:
+def _positive_int(value: str, column: str, *, required: bool) -> int | None:
+    """A whole number the column holds; "1.200" and "1,200" (thousands) are read as 1200, "2,5"
+    is refused."""
+    if not value:
         if required:
             raise RowRefused(_("%(column)s is required.") % {"column": column})
         return None
-    if not NUMBER.match(text):
-        raise RowRefused(
-            _("%(column)s must be a whole number, not “%(value)s”.")
-            % {"column": column, "value": text}
-        )
-    value = int(re.sub(r"[.,]", "", text))
-    if value <= 0 and required:
+    number = parse_whole_number(value, column, CELLS[column].max_value)
+    if number <= 0 and required:
         raise RowRefused(_("%(column)s must be more than zero.") % {"column": column})
-    if value < 0:
+    if number < 0:
         raise RowRefused(_("%(column)s cannot be negative.") % {"column": column})
-    return value
+    return number
 
 
 def _day_month_year(text: str) -> datetime.date:
@@ -123,17 +129,17 @@ def _day_month_year(text: str) -> datetime.date:
     return datetime.date(int(year), int(month), int(day))
 
 
-def _date(text: str, column: str) -> datetime.date | None:
-    if not text:
+def _date(value: str, column: str) -> datetime.date | None:
+    if not value:
         return None
     for parse in (datetime.date.fromisoformat, _day_month_year):
         try:
-            return parse(text)
+            return parse(value)
         except ValueError:
             continue
     raise RowRefused(
         _("%(column)s “%(value)s” is not a date (YYYY-MM-DD or DD/MM/YYYY).")
-        % {"column": column, "value": text}
+        % {"column": column, "value": shown(value)}
     )
 
 
@@ -149,11 +155,10 @@ class CheckedRow:
 
 
 def check_row(line: int, row: dict, lookups: Lookups) -> CheckedRow:
+    """The row as a need, or RowRefused. Its cells have passed check_cells(row, CELLS)."""
     ref = row.get("external_ref", "")
     if not ref:
         raise RowRefused(_("external_ref is required."))
-    if len(ref) > 64:
-        raise RowRefused(_("external_ref is longer than 64 characters."))
     kelurahan = lookups.kelurahan(row.get("kelurahan", ""))
     if not in_area(kelurahan.code, lookups.area):
         raise RowRefused(
@@ -161,24 +166,24 @@ def check_row(line: int, row: dict, lookups: Lookups) -> CheckedRow:
         )
     kind = lookups.site_kind(row.get("site_kind", ""))
     site_name = row.get("site_name", "")
-    if not site_name or len(site_name) > 150:
-        raise RowRefused(_("site_name is required (at most 150 characters)."))
+    if not site_name:
+        raise RowRefused(_("%(column)s is required.") % {"column": "site_name"})
     category = lookups.categories.get(row.get("category", "").lower())
     if category is None:
         raise RowRefused(
-            _("Unknown category “%(category)s”.") % {"category": row.get("category", "")}
+            _("Unknown category “%(category)s”.") % {"category": shown(row.get("category", ""))}
         )
     aid_type = lookups.aid_types.get((category.pk, row.get("aid_type", "").lower()))
     if aid_type is None:
         raise RowRefused(
             _("Unknown aid type “%(aid_type)s” in %(category)s.")
-            % {"aid_type": row.get("aid_type", ""), "category": category.name}
+            % {"aid_type": shown(row.get("aid_type", "")), "category": category.name}
         )
     unit = row.get("unit", "")
     if unit and unit.lower() != aid_type.unit.lower():
         raise RowRefused(
             _("The unit “%(unit)s” differs from the aid type's (%(expected)s).")
-            % {"unit": unit, "expected": aid_type.unit}
+            % {"unit": shown(unit), "expected": aid_type.unit}
         )
     quantity = _positive_int(row.get("quantity", ""), "quantity", required=True)
     beneficiaries = (
@@ -189,13 +194,21 @@ def check_row(line: int, row: dict, lookups: Lookups) -> CheckedRow:
         beneficiary_kind = lookups.beneficiary_kinds.get(row["beneficiary_kind"].lower())
         if beneficiary_kind is None:
             raise RowRefused(
-                _("Unknown beneficiary kind “%(kind)s”.") % {"kind": row["beneficiary_kind"]}
+                _("Unknown beneficiary kind “%(kind)s”.") % {"kind": shown(row["beneficiary_kind"])}
             )
     start = _date(row.get("period_start", ""), "period_start") or timezone.localdate()
     end = _date(row.get("period_end", ""), "period_end")
     if end and end < start:
         raise RowRefused(_("period_end comes before period_start."))
     title = row.get("title") or f"{aid_type.name} — {site_name}"
+    if len(title) > CELLS["title"].max_length:  # only the default can be: the cell was checked
+        raise RowRefused(
+            _(
+                "title is empty, and the default title (aid type — site) would be longer than "
+                "%(max)s characters: give a title."
+            )
+            % {"max": CELLS["title"].max_length}
+        )
     return CheckedRow(
         line=line,
         external_ref=ref,
@@ -205,7 +218,7 @@ def check_row(line: int, row: dict, lookups: Lookups) -> CheckedRow:
         point=parse_point(row.get("latitude", ""), row.get("longitude", ""), kelurahan),
         fields={
             "aid_type": aid_type,
-            "title": title[:200],
+            "title": title,
             "quantity_needed": quantity,
             "beneficiaries": beneficiaries,
             "beneficiary_kind": beneficiary_kind,
@@ -351,6 +364,7 @@ def import_needs(
     for line, row in read_rows(path, REQUIRED):
         ref = row.get("external_ref", "")
         try:
+            check_cells(row, CELLS)  # first: nothing quotes or looks up a cell before
             if ref in seen:
                 raise RowRefused(
                     _("external_ref %(ref)s already appears on line %(line)s.")
@@ -360,7 +374,7 @@ def import_needs(
                 seen[ref] = line
             pending.append(check_row(line, row, lookups))
         except RowRefused as e:
-            refused.append(RowResult(line, ref, "refused", str(e)))
+            refused.append(RowResult(line, shown(ref), "refused", str(e)))
         if len(pending) + len(refused) >= BATCH:
             flush()
     flush()

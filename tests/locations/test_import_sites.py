@@ -90,6 +90,9 @@ def test_a_new_phone_number_needs_verifying_again(gambir, tmp_path, province_sta
         ({"contact_role": "lurah"}, "Unknown contact role “lurah”."),
         ({"contact_phone": "call me"}, "“call me” is not a phone number."),
         ({"site_name": ""}, "site_name is required"),
+        ({"address": "x" * 256}, "address is longer than 255 characters (it has 256)."),
+        ({"contact_name": "Pak\nDarto"}, "contact_name contains a line break"),
+        ({"latitude": "inf"}, "latitude must be a number of degrees, not “inf”."),
     ],
 )
 def test_each_refusal_names_its_line_and_writes_nothing_for_that_row(
@@ -98,6 +101,20 @@ def test_each_refusal_names_its_line_and_writes_nothing_for_that_row(
     output = run(write_csv(tmp_path / "s.csv", [{**ROW, **change}]))
     assert "line 2" in output and reason in output
     assert not Site.objects.exists() and not ContactPerson.objects.exists()
+
+
+def test_a_reference_renaming_its_site_onto_another_is_refused(gambir, tmp_path):
+    other = {**ROW, "external_ref": "RW-GAMBIR-02", "site_name": "RW 02"}
+    run(write_csv(tmp_path / "a.csv", [ROW, other]))
+    output = run(write_csv(tmp_path / "b.csv", [{**ROW, "site_name": "RW 02"}]))
+    assert (
+        "line 2 (RW-GAMBIR-01): A site of this kind with this name already exists in this "
+        "kelurahan." in output
+    )
+    assert set(Site.objects.values_list("external_ref", "name")) == {
+        ("RW-GAMBIR-01", "RW 01"),
+        ("RW-GAMBIR-02", "RW 02"),
+    }
 
 
 def test_geojson_points(gambir, tmp_path):

@@ -124,6 +124,17 @@ def test_without_coordinates_a_new_site_stands_at_the_kelurahan_centre_flagged(g
         ({"period_end": "2020-09-01"}, "period_end comes before period_start."),
         ({"site_kind": "mall"}, "Unknown site kind “mall”."),
         ({"unit": "karung"}, "The unit “karung” differs from the aid type's (paket)."),
+        ({"title": "x" * 201}, "title is longer than 200 characters (it has 201)."),
+        ({"quantity": "2147483648"}, "quantity is out of range: at most 2147483647."),
+        ({"beneficiaries": "9" * 400}, "beneficiaries is out of range: at most 2147483647."),
+        ({"latitude": "nan"}, "latitude must be a number of degrees, not “nan”."),
+        ({"longitude": "1e400"}, "longitude must lie between -180 and 180 degrees."),
+        ({"site_name": "RW\x0001"}, "site_name contains a control character (U+0000)."),
+        ({"site_name": "RW\u200b01"}, "site_name contains an invisible character (U+200B)."),
+        (
+            {"criteria": "Lansia \u202e"},
+            "criteria contains a character that changes the text's direction (U+202E).",
+        ),
     ],
 )
 def test_each_refusal_names_its_line_and_reason_and_the_other_rows_still_import(
@@ -134,6 +145,35 @@ def test_each_refusal_names_its_line_and_reason_and_the_other_rows_still_import(
     assert f"line 2 (DKI-001): {reason}" in output
     assert "1 created" in output and "1 refused" in output
     assert list(Need.objects.values_list("external_ref", flat=True)) == ["DKI-OK"]
+
+
+def test_nothing_is_cut_short(gambir, tmp_path):
+    """Values up to their column's length import whole; a default title that would be longer than
+    the column is refused, not cut."""
+    from tests import factories
+
+    long_name = "Paket sembako lengkap untuk keluarga prasejahtera dan lansia"
+    factories.AidTypeFactory(name=long_name)
+    criteria = "\n".join(["Penerima bansos, lansia"] * 2000)
+    full = {**ROW, "title": "T" * 200, "site_name": "S" * 150, "criteria": criteria}
+    default = {
+        **ROW,
+        "external_ref": "DKI-002",
+        "title": "",
+        "aid_type": long_name,
+        "site_name": "S" * 150,
+    }
+    output = run(write_csv(tmp_path / "a.csv", [default, full]))
+    need = Need.objects.get(external_ref="DKI-001")
+    assert (need.title, need.site.name, need.criteria) == (
+        full["title"],
+        full["site_name"],
+        full["criteria"],
+    )
+    assert (
+        "line 2 (DKI-002): title is empty, and the default title (aid type — site) would be "
+        "longer than 200 characters: give a title." in output
+    )
 
 
 def test_a_duplicate_reference_in_the_file_is_refused(gambir, tmp_path):
