@@ -31,6 +31,7 @@ from needs.imports import COLUMNS
 from needs.models import Need
 from tests import factories
 from tests.conftest import import_test_boundaries
+from tests.locations.test_import_sites import ROW as SITE_ROW
 from tests.needs.test_import_needs import ROW as NEED_ROW
 from tests.security.markup import PAYLOADS, injected, shows
 
@@ -179,18 +180,6 @@ STORED = {
 }
 # Stored columns with a pattern of their own, which may refuse a value every cell may hold.
 PATTERNED = {"contact_phone"}
-SITE_ROW = {
-    "external_ref": "RW-GAMBIR-01",
-    "kelurahan": "31.71.01.1001",
-    "site_kind": "rw",
-    "site_name": "RW 01",
-    "address": "Jl. Kebon Sirih",
-    "latitude": "-6.1760",
-    "longitude": "106.8225",
-    "contact_name": "Pak Darto",
-    "contact_role": "rw_head",
-    "contact_phone": "+62 812 1111 2222",
-}
 IMPORTERS = {
     # name: (columns and their cells, a good row, what makes row i a row of its own, a good row)
     "needs": (
