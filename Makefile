@@ -7,6 +7,9 @@ PY := .venv/bin/python
 # DATABASE_URL wins.
 WITH_DB = if [ -z "$${DATABASE_URL:-}" ]; then DATABASE_URL=$$(scripts/devdb.sh start) || exit 1; fi; \
 	export DATABASE_URL DEBUG="$${DEBUG:-1}"
+# The suite runs on every core (pytest-xdist; each process has its own test database); a module or
+# a class stays on one process, so a fixture it shares (a demo load) is made once.
+PYTEST_JOBS ?= auto
 MESSAGES = $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=.data
 
 .PHONY: help run test stop lint messages bench backup restore serve loadtest drill
@@ -44,7 +47,7 @@ test:
 	$(PY) -m ruff format --check . && \
 	$(PY) manage.py makemigrations --check --dry-run -v1 && \
 	$(MESSAGES) && \
-	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+	$(PY) -m pytest --create-db -n $(PYTEST_JOBS) --dist loadscope $(PYTEST_ARGS)
 
 bench:
 	@scripts/bootstrap.sh

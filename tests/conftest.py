@@ -24,6 +24,27 @@ def _needs_and_contacts_change_only_through_services():
 
 
 @pytest.fixture(autouse=True)
+def _migration_rows(request, django_db_setup, django_db_blocker):
+    """The rows the data migrations write (categories, aid types, staff groups), present for every
+    test that uses the database. A transactional test (a browser's, a race's) flushes them when it
+    ends; alone, pytest-django runs those last, but with the suite split over processes (xdist) a
+    process may run one before others. Written outside the test's transaction, so they stay."""
+    if not {"db", "transactional_db", "live_server"} & set(request.fixturenames) and not (
+        request.node.get_closest_marker("django_db")
+    ):
+        return
+    from django.contrib.auth.models import Group
+
+    from needs.models import Category
+
+    with django_db_blocker.unblock():
+        if not Category.objects.exists():
+            factories.seed_categories()
+        if not Group.objects.exists():
+            factories.seed_staff_groups()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and cached pages start empty in every test."""
     cache.clear()
