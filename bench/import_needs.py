@@ -77,33 +77,38 @@ def measure(path: Path) -> tuple[float, float, object]:
     return seconds, _peak_rss_mb() - before, report
 
 
+def run(rows: int = ROWS) -> int:
+    """Write a file of `rows` needs, import it twice and print the figures, in whatever database is
+    set up (the suite runs it at a tiny size: tests/test_benchmarks.py)."""
+    load_regions()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "needs.csv"
+        write_file(path, rows)
+        size = path.stat().st_size / 1e6
+        first, first_peak, report = measure(path)
+        second, second_peak, again = measure(path)
+    counts, counts_again = report.counts, again.counts
+    print(f"Import of {rows:,} rows ({size:.1f} MB CSV):")
+    print(
+        f"  first import   {first:7.1f} s  {rows / first:8,.0f} rows/s  peak +{first_peak:6.1f} MB"
+        f"  ({counts['created']:,} created, {counts['refused']:,} refused)"
+    )
+    print(
+        f"  same file      {second:7.1f} s  {rows / second:8,.0f} rows/s  peak +{second_peak:6.1f} MB"
+        f"  ({counts_again['unchanged']:,} unchanged)"
+    )
+    print(f"  peak memory growth / file size  {first_peak / size:5.2f}  (streamed: stays small)")
+    assert counts["created"] == rows and counts_again["unchanged"] == rows, (counts, counts_again)
+    assert Need.objects.count() == counts["created"]
+    return 0
+
+
 def main() -> int:
     settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
     setup_test_environment(debug=False)  # as in production: no query log growing with the work
     old = setup_databases(verbosity=0, interactive=False)
     try:
-        load_regions()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "needs.csv"
-            write_file(path, ROWS)
-            size = path.stat().st_size / 1e6
-            first, first_peak, report = measure(path)
-            second, second_peak, again = measure(path)
-        counts, counts_again = report.counts, again.counts
-        print(f"Import of {ROWS:,} rows ({size:.1f} MB CSV):")
-        print(
-            f"  first import   {first:7.1f} s  {ROWS / first:8,.0f} rows/s  peak +{first_peak:6.1f} MB"
-            f"  ({counts['created']:,} created, {counts['refused']:,} refused)"
-        )
-        print(
-            f"  same file      {second:7.1f} s  {ROWS / second:8,.0f} rows/s  peak +{second_peak:6.1f} MB"
-            f"  ({counts_again['unchanged']:,} unchanged)"
-        )
-        print(
-            f"  peak memory growth / file size  {first_peak / size:5.2f}  (streamed: stays small)"
-        )
-        assert Need.objects.count() == counts["created"]
-        return 0
+        return run()
     finally:
         teardown_databases(old, verbosity=0)
 
