@@ -8,7 +8,9 @@ PY := .venv/bin/python
 WITH_DB = if [ -z "$${DATABASE_URL:-}" ]; then DATABASE_URL=$$(scripts/devdb.sh start) || exit 1; fi; \
 	export DATABASE_URL DEBUG="$${DEBUG:-1}"
 # The suite runs on every core (pytest-xdist; each process has its own test database); a module or
-# a class stays on one process, so a fixture it shares (a demo load) is made once.
+# a class stays on one process, so a fixture it shares (a demo load) is made once. The local
+# cluster's replica (for the replica-routing test) is started first: a standby cannot start while
+# another test process holds a transaction with many savepoints open on the primary.
 PYTEST_JOBS ?= auto
 MESSAGES = $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=.data
 
@@ -47,6 +49,7 @@ test:
 	$(PY) -m ruff format --check . && \
 	$(PY) manage.py makemigrations --check --dry-run -v1 && \
 	$(MESSAGES) && \
+	{ [ "$$DATABASE_URL" != "$$(scripts/devdb.sh url)" ] || scripts/devdb.sh replica start >/dev/null; } && \
 	$(PY) -m pytest --create-db -n $(PYTEST_JOBS) --dist loadscope $(PYTEST_ARGS)
 
 bench:

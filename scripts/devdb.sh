@@ -223,8 +223,11 @@ replica_start() {
     fi
     if ! replica_running; then
       port_taken "$(conf_port "$rdir")" && replica_set_port "$rdir"
-      # 9>&-: the server must not inherit (and so hold for ever) the lock.
-      if ! as_owner "$pgbin/pg_ctl" -D "$rdir" -l "$log" -w -t 60 start >/dev/null 9>&-; then
+      # 9>&-: the server must not inherit (and so hold for ever) the lock. A standby accepts
+      # connections only once it has a snapshot of the primary's transactions; while the primary
+      # runs a transaction with many savepoints (a test's, in a parallel test run) that waits for it
+      # to end (measured: 68 s), hence the long timeout. `make test` starts the replica before any test.
+      if ! as_owner "$pgbin/pg_ctl" -D "$rdir" -l "$log" -w -t 300 start >/dev/null 9>&-; then
         # Something took the port between the check and the bind: the next attempt picks another.
         tail -5 "$log" | grep -q "Address already in use" && { replica_set_port "$rdir"; continue; }
         echo "The replica did not start; its log is $log" >&2
