@@ -121,17 +121,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 def _cache(url: str) -> dict:
-    """CACHE_URL's cache. redis:// is Django's own RedisCache: django-environ would otherwise pick
-    django-redis whenever that happens to be installed, and files ?timeout= (or key_prefix,
-    version) under a lower-case key Django ignores."""
+    """CACHE_URL's cache. redis:// is Django's own RedisCache, in ksbb.lib.failover_cache's wrapper
+    that answers from local memory while Redis fails, with short socket timeouts so a hung Redis
+    never holds a request: django-environ would otherwise pick django-redis whenever that happens
+    to be installed, and files ?timeout= (or key_prefix, version) under a lower-case key Django
+    ignores."""
     scheme = url.partition(":")[0]
     redis = scheme in ("redis", "rediss", "rediscache")
     config = env.cache_url_config(
-        url, backend="django.core.cache.backends.redis.RedisCache" if redis else None
+        url, backend="ksbb.lib.failover_cache.FailoverRedisCache" if redis else None
     )
     for key in ("timeout", "key_prefix", "version"):
         if key in config:
             config[key.upper()] = config.pop(key)
+    if redis:
+        config["OPTIONS"] = {
+            "socket_connect_timeout": 0.5,
+            "socket_timeout": 0.5,
+            **config.get("OPTIONS", {}),
+        }
     return config
 
 

@@ -6,6 +6,7 @@ A real redis-server on a free port (no persistence), started here and stopped af
 shared through this process's memory.
 """
 
+import socket
 from contextlib import contextmanager
 from unittest import mock
 
@@ -54,18 +55,23 @@ def serving(cache):
         yield
 
 
-def test_a_redis_cache_url_gives_djangos_own_redis_backend():
+FAILOVER = "ksbb.lib.failover_cache.FailoverRedisCache"
+
+
+def test_a_redis_cache_url_gives_djangos_own_redis_backend_with_failover():
     config = _cache("redis://127.0.0.1:6379/1?timeout=300&key_prefix=ksbb")
-    assert config["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert config["BACKEND"] == FAILOVER
+    assert issubclass(import_string(FAILOVER), RedisCache)
     assert config["LOCATION"] == "redis://127.0.0.1:6379/1"
     assert (config["TIMEOUT"], config["KEY_PREFIX"]) == (300, "ksbb")  # not lower-case, ignored
     assert _cache("rediscache://:secret@cache.internal:6380/2") == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": FAILOVER,
         "LOCATION": "redis://:secret@cache.internal:6380/2",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
     # Even where django-redis is installed (django-environ would then choose it).
     with mock.patch.dict(environ.Env.CACHE_SCHEMES, {"redis": "django_redis.cache.RedisCache"}):
-        assert _cache("redis://127.0.0.1:6379/1")["BACKEND"].startswith("django.core.")
+        assert _cache("redis://127.0.0.1:6379/1")["BACKEND"] == FAILOVER
     assert _cache("locmemcache://ksbb")["BACKEND"].endswith("LocMemCache")
 
 
@@ -135,3 +141,60 @@ def test_an_etag_from_one_app_server_is_honoured_by_another(redis_url, need):
     with serving(two):
         again = Client().get("/api/v1/needs/layer/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert first.status_code == 200 and again.status_code == 304
+
+
+def _closed_port() -> int:
+    """A port on which nothing listens (as when Redis is down)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pledge(i: int, need):
+    return Client().post(
+        f"/kebutuhan/{need.pk}/dukung/",
+        {
+            "public_name": f"Donatur {i}",
+            "kind": "individual",
+            "email": f"donatur{i}@example.test",
+            "quantity": "1",
+        },
+    )
+
+
+def test_with_redis_down_donors_still_pledge_and_the_limits_count_per_server(need, settings):
+    settings.KSBB_PLEDGE_RATE_PER_ADDRESS = "3/h"
+    down = app_server_cache(f"redis://127.0.0.1:{_closed_port()}/0")
+    with serving(down):
+        answers = [_pledge(i, need).status_code for i in range(4)]
+        assert Client().get("/transparansi/").status_code == 200
+        assert Client().get(f"/kebutuhan/{need.pk}/").status_code == 200
+        api = Client().post(
+            "/api/v1/pledges/",
+            {
+                "need": need.pk,
+                "public_name": "API",
+                "kind": "company",
+                "email": "api@x.test",
+                "quantity": 1,
+            },
+            content_type="application/json",
+        )
+    assert answers == [302, 302, 302, 429]  # counted in this server's memory meanwhile
+    assert api.status_code == 429  # the API shares the address limit, counted the same way
+    assert down.redis_is_failing
+
+
+def test_a_redis_that_comes_back_is_used_again(redis_url, redis_port, monkeypatch):
+    from ksbb.lib import failover_cache
+
+    cache = app_server_cache(redis_url)
+    cache._down_until = 0.0
+    cache.set("k", "shared")
+    assert redis.Redis(port=redis_port).keys("*k*")
+    # A failure: the next calls go to local memory, until the retry time has passed.
+    cache._failed(redis.exceptions.ConnectionError("gone"))
+    cache.set("k", "local")
+    assert cache.get("k") == "local"
+    monkeypatch.setattr(failover_cache.time, "monotonic", lambda: cache._down_until + 1)
+    assert cache.get("k") == "shared"
