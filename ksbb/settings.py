@@ -135,11 +135,9 @@ def _cache(url: str) -> dict:
         if key in config:
             config[key.upper()] = config.pop(key)
     if redis:
-        config["OPTIONS"] = {
-            "socket_connect_timeout": 0.5,
-            "socket_timeout": 0.5,
-            **config.get("OPTIONS", {}),
-        }
+        # redis-py's own option names are lower-case (django-environ upper-cases the URL's).
+        given = {name.lower(): value for name, value in config.get("OPTIONS", {}).items()}
+        config["OPTIONS"] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, **given}
     return config
 
 

@@ -69,6 +69,8 @@ def test_a_redis_cache_url_gives_djangos_own_redis_backend_with_failover():
         "LOCATION": "redis://:secret@cache.internal:6380/2",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+    timeouts = _cache("redis://127.0.0.1:6379/1?socket_timeout=2")["OPTIONS"]
+    assert timeouts == {"socket_connect_timeout": 0.5, "socket_timeout": 2}
     # Even where django-redis is installed (django-environ would then choose it).
     with mock.patch.dict(environ.Env.CACHE_SCHEMES, {"redis": "django_redis.cache.RedisCache"}):
         assert _cache("redis://127.0.0.1:6379/1")["BACKEND"] == FAILOVER
