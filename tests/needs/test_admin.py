@@ -188,3 +188,24 @@ def test_unpublishing_without_a_reason_changes_nothing(staff_client, pledged_nee
     assert page.status_code == 200 and page.context["form"].errors["reason"]
     pledged_need.refresh_from_db()
     assert pledged_need.published and pledged_need.quantity_pledged == 30
+
+
+def test_the_need_page_offers_the_actions_that_apply_and_comes_back_to_it(
+    staff_client, pledged_need
+):
+    html = staff_client.get(admin_url(Need, "change", pledged_need.pk)).content.decode()
+    assert 'value="close_needs"' in html and 'value="unpublish_needs"' in html
+    assert 'value="reopen_needs"' not in html and 'value="publish_needs"' not in html
+    done = _action(
+        staff_client,
+        "close_needs",
+        [pledged_need],
+        apply="1",
+        reason="Selesai",
+        pledges="keep_scheduled",
+        _from_change=pledged_need.pk,
+    )
+    assert done.status_code == 302
+    assert done["Location"] == admin_url(Need, "change", pledged_need.pk)
+    html = staff_client.get(admin_url(Need, "change", pledged_need.pk)).content.decode()
+    assert 'value="reopen_needs"' in html and 'value="close_needs"' not in html
