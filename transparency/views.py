@@ -39,6 +39,11 @@ def _labelled(figures: dict) -> dict:
     statuses = dict(PledgeStatus.choices)
     return {
         **figures,
+        # The three estimates of a category in the table's order (None: no estimate).
+        "by_category": [
+            {**c, "estimates": [c["value_needed"], c["value_pledged"], c["value_delivered"]]}
+            for c in figures["by_category"]
+        ],
         "by_kind": [
             {**row, "label": kinds.get(row["kind"], row["kind"])} for row in figures["by_kind"]
         ],

@@ -78,3 +78,14 @@ def test_figures_are_written_as_the_reader_writes_numbers(client, mixed, languag
         assert written in html, page
     # Downloads stay machine-readable.
     assert _totals(client)["value_delivered"] == 12_500_000
+
+
+def test_without_any_reference_value_the_pages_say_no_estimate_not_rp_0(client, mixed):
+    AidType.objects.update(unit_value=None, unit_value_source="", unit_value_set_on=None)
+    client.cookies["django_language"] = "en"
+    home = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("transparency:transparency")).content.decode()
+    assert "Rp None" not in home + page and "Rp 0" not in home + page
+    assert "Worth an estimated" not in home
+    assert "no estimate" in page
+    assert _totals(client)["value_delivered"] is None  # an empty cell, never 0
