@@ -90,3 +90,14 @@ def city(gambir, province_staff, donor, anonymous_donor):
 
 
 AID_TYPES = ["Paket sembako", "Gawai belajar", "Perbaikan drainase", "Pelatihan daring"]
+
+
+def pytest_collection_modifyitems(items):
+    """schemathesis (4.x, under pytest 9) gives every operation's test the same node id. Run alone
+    that only blurs the report; split over processes (xdist), which tells tests apart by node id,
+    all but one operation went unfuzzed. Each gets its operation in its id."""
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and not item.nodeid.endswith(f"[{label}]"):
+            # pytest 9 builds a node id from its structured form (a NodeId), not from the name.
+            item._id = item._id.with_params(label)
