@@ -2,6 +2,7 @@
 
 from io import StringIO
 
+import pytest
 from django.core import mail
 from django.core.management import call_command
 
@@ -39,3 +40,16 @@ def test_a_mail_is_given_up_after_its_attempts(need, settings):
     for _ in range(7):
         call_command("send_queued_mail", stdout=StringIO())
     assert OutboundMail.objects.get().attempts == 5
+
+
+@pytest.mark.parametrize("language, written", [("id", "1.200 paket"), ("en", "1,200 paket")])
+def test_a_mail_writes_numbers_as_its_reader_does(site, donor, language, written):
+    from donations import mail as outbox
+    from tests import factories
+
+    big = factories.NeedFactory(site=site, quantity_needed=5000)
+    pledge = services.pledge(need=big, collaborator=donor, quantity=1200)
+    pledge.language = language
+    sent = outbox.queue(donor.email, "pledge_created", {"pledge": pledge}, pledge=pledge)
+    assert written in sent.body
+    assert f"/komitmen/{pledge.token}/" in sent.body  # links and tokens untouched
