@@ -19,6 +19,11 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 30
+# Until when each Redis location is left alone, and its fallback store's name: per process, not per
+# cache object (Django makes one per thread), so a process pays one timeout and its threads count
+# rate limits together.
+_DOWN_UNTIL: dict[str, float] = {}
+_LOCK = threading.Lock()
 # The calls a cache offers, each sent to Redis, or to local memory while Redis is failing.
 _CALLS = (
     "add",
@@ -38,16 +43,23 @@ _CALLS = (
 class FailoverRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
-        self.local = LocMemCache(f"failover-{id(self)}", params)
-        self._down_until = 0.0
-        self._lock = threading.Lock()
+        self._location = server if isinstance(server, str) else ",".join(server)
+        self.local = LocMemCache(f"failover:{self._location}", params)
+
+    @property
+    def _down_until(self) -> float:
+        return _DOWN_UNTIL.get(self._location, 0.0)
+
+    @_down_until.setter
+    def _down_until(self, until: float) -> None:
+        _DOWN_UNTIL[self._location] = until
 
     @property
     def redis_is_failing(self) -> bool:
         return time.monotonic() < self._down_until
 
     def _failed(self, error: Exception) -> None:
-        with self._lock:
+        with _LOCK:
             if not self.redis_is_failing:
                 log.warning(
                     "The shared cache (Redis) failed (%s: %s); this app server uses its own memory "
