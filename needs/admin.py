@@ -210,10 +210,6 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
             # The admin goes on with `obj` (its messages, its log entry, the redirect).
             vars(obj).update(vars(created))
 
-    def save_related(self, request, form, formsets, change):
-        # The need has no many-to-many fields or inlines; nothing else to save.
-        pass
-
     # Actions: one service call per need, one transaction each, so a refusal names its need and
     # leaves the others to proceed.
 
