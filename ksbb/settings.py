@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    # Before the apps: their tasks.py modules register with its app when Django is ready.
+    "procrastinate.contrib.django",
     "locations",
     "needs",
     "donations",
