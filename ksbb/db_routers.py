@@ -12,10 +12,14 @@ from contextvars import ContextVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from ksbb.lib import failover_cache
+
 REPLICA = "replica"
 # Sessions: written by a request and read by the next, a stale one is a lost login. Axes: a lockout
 # must count the failure recorded a moment ago.
 PRIMARY_ONLY_APPS = {"sessions", "axes"}
+# Likewise the rate limits counted in the database while Redis is down (a database cache's table).
+PRIMARY_ONLY_TABLES = {failover_cache.TABLE}
 
 _replica_ok: ContextVar[bool] = ContextVar("ksbb_replica_reads", default=False)
 
@@ -41,6 +45,7 @@ class PrimaryReplicaRouter:
         if (
             _replica_ok.get()
             and model._meta.app_label not in PRIMARY_ONLY_APPS
+            and model._meta.db_table not in PRIMARY_ONLY_TABLES
             # A read inside a transaction belongs with that transaction's writes and locks.
             and not connections[DEFAULT_DB_ALIAS].in_atomic_block
         ):
