@@ -1,10 +1,15 @@
-"""`make bench`: the transparency page with 1,000,000 pledges, cold and warm, next to its bare aggregates.
+"""`make bench`: the transparency page with 1,000,000 pledges, next to its bare aggregates.
 
 Seeds a database of its own (ksbb_bench): 50,000 needs, 20,000 collaborators, 1,000,000 pledges in
 every status and a delivery for each delivered pledge, inserted by PostgreSQL itself
-(generate_series). Then times the page with an empty cache (cold: aggregates plus rendering), with
-the figures cached (warm: the data-version query and the collaborator page), and the aggregates
-alone (transparency.figures.compute), the baseline both are read against.
+(generate_series). Then times, against the aggregates alone (transparency.figures.compute, the
+baseline):
+- the background worker's rebuild of the figures (ksbb.lib.snapshots.rebuild), which no reader waits
+  for, and its check when nothing changed;
+- the page served warm, as every visitor gets it once the worker has built the figures;
+- the time from a new delivery to the figures showing it: the next read after
+  KSBB_PUBLIC_SNAPSHOT_SECONDS asks the worker, which rebuilds; measured here as that read plus the
+  rebuild, with the seconds the reader may wait before asking added as configured.
 """
 
 import os
@@ -35,8 +40,11 @@ from django.test.utils import (  # noqa: E402
     setup_test_environment,
     teardown_databases,
 )
+from django.utils import timezone  # noqa: E402
 
-from donations.models import Pledge  # noqa: E402
+from donations import services  # noqa: E402
+from donations.models import Opd, Pledge, PledgeStatus  # noqa: E402
+from ksbb.lib import snapshots  # noqa: E402
 from locations.registry import load_regions  # noqa: E402
 from transparency import figures  # noqa: E402
 
@@ -128,27 +136,62 @@ def run(
     def page():
         response = client.get("/transparansi/")
         assert response.status_code == 200, response.status_code
+        return response
 
-    def cold():
-        cache.clear()
-        page()
-
-    # Measured: the figures' own cache, keyed by the data version. A snapshot (ksbb.lib.snapshots)
-    # would answer the warm page before reaching it.
-    with override_settings(KSBB_PUBLIC_SNAPSHOT_SECONDS=0):
+    with override_settings(KSBB_PUBLIC_SNAPSHOT_SECONDS=10, KSBB_JOBS_EAGER=False):
         t_aggregates = timed(lambda: figures.compute(None), runs)
-        t_cold = timed(cold, runs)
+        cache.clear()
+        t_rebuild = timed(_forced_rebuild, runs)
+        t_check = timed(lambda: snapshots.rebuild("transparency", [None]), runs)
         page()
-        t_warm = timed(page, runs=runs * 4)
+        t_warm = timed(page, runs=runs * 20)
+        delivered_before = figures.figures()["deliveries"]
+        t0 = time.perf_counter()
+        _deliver_one()
+        snapshots.rebuild("transparency", [None])  # what the job asked by the next read does
+        shown = figures.figures()["deliveries"]
+        t_visible = time.perf_counter() - t0
+        assert shown == delivered_before + 1, (delivered_before, shown)
     print(f"Transparency page, {pledges:,} pledges (median of {runs} runs):")
-    print(f"  bare aggregates (compute)   {t_aggregates * 1000:9.1f} ms")
+    print(f"  bare aggregates (compute)        {t_aggregates * 1000:9.1f} ms")
     print(
-        f"  page, cold cache            {t_cold * 1000:9.1f} ms   ({t_cold / t_aggregates:.2f}× the aggregates)"
+        f"  worker: rebuild                  {t_rebuild * 1000:9.1f} ms   "
+        f"({t_rebuild / t_aggregates:.2f}× the aggregates; no reader waits for it)"
     )
     print(
-        f"  page, warm cache            {t_warm * 1000:9.1f} ms   ({t_warm / t_aggregates:.3f}× the aggregates)"
+        f"  worker: check, data unchanged    {t_check * 1000:9.1f} ms   "
+        f"({t_check / t_aggregates:.4f}× the aggregates)"
+    )
+    print(
+        f"  page, warm cache                 {t_warm * 1000:9.1f} ms   "
+        f"({t_warm / t_aggregates:.4f}× the aggregates; target under 5 ms)"
+    )
+    print(
+        f"  new delivery → figures show it   {t_visible * 1000:9.1f} ms   + up to "
+        f"{settings.KSBB_PUBLIC_SNAPSHOT_SECONDS} s before a reader asks (KSBB_PUBLIC_SNAPSHOT_SECONDS)"
     )
     return 0
+
+
+def _forced_rebuild():
+    """The worker's rebuild when the data changed: its stored version no longer matches."""
+    snapshots._write(  # noqa: SLF001
+        snapshots.key("transparency", [None]), snapshots.Entry(value=None, version="changed")
+    )
+    snapshots.rebuild("transparency", [None])
+
+
+def _deliver_one():
+    """A staff member records the hand-over of a scheduled pledge, through the service."""
+    pledge = Pledge.objects.filter(status=PledgeStatus.SCHEDULED).order_by("pk").first()
+    opd = Opd.objects.order_by("pk").first()  # the seeding's
+    services.record_delivery(
+        pledge,
+        quantity=pledge.quantity,
+        delivered_on=timezone.localdate(),
+        opd=opd,
+        actor=services.SYSTEM,
+    )
 
 
 def main() -> int:

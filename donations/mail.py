@@ -1,7 +1,10 @@
 """Mail through a transactional outbox: a mail is written in the same transaction as the change it
-reports, then sent after commit. A mail server that is down never loses a pledge, and what could not
-be sent stays in the outbox for `manage.py send_queued_mail` (cron) and for staff to see."""
+reports, with the background job that sends it (donations.tasks.send_mail). No request ever talks to
+a mail server: one that is down or hangs never slows or loses a pledge. What could not be sent stays
+in the outbox, for staff to see, and is retried with a growing delay (`next_attempt_at`) by the
+worker's periodic `send_queued_mail` (or the command of that name, from cron)."""
 
+import datetime
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -9,23 +12,28 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.translation import override
 
 from donations.models import OutboundMail, Pledge
+from ksbb.lib import jobs
 from locations.models import StaffArea
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
-# False inside kept_in_outbox(): queue() then registers no delivery after commit.
+# Retries wait 1, 2, 4, … minutes, at most an hour: a mail is given up after about five hours.
+MAX_ATTEMPTS = 10
+FIRST_RETRY = datetime.timedelta(minutes=1)
+LONGEST_RETRY = datetime.timedelta(hours=1)
+# False inside kept_in_outbox(): queue() then defers no job to send the mail.
 _DELIVER_AFTER_COMMIT = ContextVar("deliver_after_commit", default=True)
 
 
 @contextmanager
 def kept_in_outbox():
-    """Mail queued inside this block stays in the outbox, unsent: no delivery after commit.
+    """Mail queued inside this block stays in the outbox, unsent: no job is deferred to send it.
 
     For bulk writes that are not real events, such as the demo data (ksbb.demo.writer): its hundreds
     of mails are written like any other, so staff see them in the admin, but none goes out when the
@@ -49,7 +57,9 @@ def queue(
         body = _plain(f"donations/email/{template}.txt", ctx)
     mail = OutboundMail.objects.create(to=to, subject=subject[:200], body=body, pledge=pledge)
     if _DELIVER_AFTER_COMMIT.get():
-        transaction.on_commit(lambda: deliver(mail.pk))
+        from donations import tasks  # tasks imports this module
+
+        jobs.defer(tasks.send_mail, mail_id=mail.pk)
     return mail
 
 
@@ -88,22 +98,32 @@ def deliver(pk: int) -> bool:
             send_mail(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to])
         except Exception as e:  # any transport failure: keep the mail for a retry
             mail.last_error = f"{type(e).__name__}: {e}"[:500]
-            mail.save(update_fields=["attempts", "last_error"])
+            mail.next_attempt_at = timezone.now() + retry_delay(mail.attempts)
+            mail.save(update_fields=["attempts", "last_error", "next_attempt_at"])
             log.warning(
                 "Mail %s to a recipient could not be sent (attempt %s): %s", pk, mail.attempts, e
             )
             return False
         mail.sent_at = timezone.now()
         mail.last_error = ""
-        mail.save(update_fields=["attempts", "sent_at", "last_error"])
+        mail.next_attempt_at = None
+        mail.save(update_fields=["attempts", "sent_at", "last_error", "next_attempt_at"])
         return True
 
 
-def deliver_queued() -> tuple[int, int]:
-    """Send what is still queued (fewer than MAX_ATTEMPTS tries). Returns (sent, failed)."""
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """How long to wait after the `attempts`-th failed try."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def deliver_queued(*, due_only: bool = True) -> tuple[int, int]:
+    """Send what is still queued (fewer than MAX_ATTEMPTS tries) and due for a retry, or all of it
+    (`due_only=False`: an operator who knows the mail server is back). Returns (sent, failed)."""
     sent = failed = 0
-    pending = OutboundMail.objects.filter(sent_at=None, attempts__lt=MAX_ATTEMPTS).order_by("pk")
-    for pk in pending.values_list("pk", flat=True):
+    pending = OutboundMail.objects.filter(sent_at=None, attempts__lt=MAX_ATTEMPTS)
+    if due_only:
+        pending = pending.filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=timezone.now()))
+    for pk in pending.order_by("pk").values_list("pk", flat=True):
         if deliver(pk):
             sent += 1
         else:

@@ -3,6 +3,7 @@
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 
 class PortalAccessAttemptAdmin(AccessAttemptAdmin):
@@ -19,3 +20,7 @@ class PortalAccessAttemptAdmin(AccessAttemptAdmin):
 
 admin.site.unregister(AccessAttempt)
 admin.site.register(AccessAttempt, PortalAccessAttemptAdmin)
+
+# The background worker's jobs are operators' business, not staff work: they are watched through
+# /metrics and /health/ready/, and handled with `manage.py procrastinate shell` (docs/deploy.md).
+admin.site.unregister(ProcrastinateJob)

@@ -144,6 +144,14 @@ def _cache(url: str) -> dict:
 
 
 CACHES = {"default": _cache(env.str("CACHE_URL", default="locmemcache://ksbb"))}
+# The public aggregates' last complete values (ksbb.lib.snapshots), kept in PostgreSQL too: shared
+# by every server, and still there when Redis is down or after a restart. Table made by migrate.
+CACHES["snapshots"] = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "ksbb_snapshots",
+    # One row per aggregate and filters asked for; a key nobody reads for a week expires.
+    "OPTIONS": {"MAX_ENTRIES": 20000},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -300,6 +308,15 @@ KSBB_TRUSTED_PROXY_COUNT = env.int("KSBB_TRUSTED_PROXY_COUNT", default=0)
 # How long the map layer, the transparency figures and the home page's counts may lag the database
 # (ksbb.lib.snapshots); 0 computes them on every request.
 KSBB_PUBLIC_SNAPSHOT_SECONDS = env.int("KSBB_PUBLIC_SNAPSHOT_SECONDS", default=10)
+# The background worker (procrastinate; ksbb.lib.jobs). True runs a job's function after the commit
+# in the same process instead (the test suite).
+KSBB_JOBS_EAGER = env.bool("KSBB_JOBS_EAGER", default=False)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # Jobs are short; a mail server that hangs holds one slot per mail until EMAIL_TIMEOUT.
+    "concurrency": env.int("KSBB_WORKER_CONCURRENCY", default=4),
+    # A job that succeeded leaves nothing to look at; failed ones stay (ksbb.tasks purges them).
+    "delete_jobs": "successful",
+}
 
 # The map: the tile layer is a setting so tests (and offline demos) make no outside request.
 KSBB_TILE_URL = env.str("KSBB_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -198,13 +198,13 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False)
     def layer(self, request):
         # Validated here, on every request: a bad filter is a 400 whatever the snapshot holds.
-        needs = self.filter_queryset(Need.objects.published())
+        self.filter_queryset(Need.objects.published())
         filters = tuple(
             (name, request.query_params.getlist(name))
             for name in sorted(self.filterset_class.base_filters)
             if name in request.query_params
         )
-        return needs_layer.response(request, needs, filters)
+        return needs_layer.response(request, filters)
 
 
 class CategorySerializer(serializers.ModelSerializer):

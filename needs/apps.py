@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class NeedsConfig(AppConfig):
     name = "needs"
     verbose_name = _("Needs")
+
+    def ready(self):
+        # Registers the map layer's snapshot (ksbb.lib.snapshots), which the background worker rebuilds.
+        from needs import layer  # noqa: F401

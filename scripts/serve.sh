@@ -2,7 +2,8 @@
 # `make serve`: the portal as production runs it: gunicorn (ksbb/gunicorn.conf.py) with DEBUG off,
 # static files collected, hashed and compressed for whitenoise, every setting from the environment.
 #
-#   scripts/serve.sh         bootstrap, migrate, compile messages, collect static files, exec gunicorn
+#   scripts/serve.sh         bootstrap, migrate, compile messages, collect static files, run gunicorn
+#                            and the background worker
 #   scripts/serve.sh --env   only apply the local-only values below, print the settings it would
 #                            start with (secrets hidden), and exit
 #
@@ -73,4 +74,5 @@ $py manage.py compilemessages -v0 --ignore=.venv --ignore=.data
 say "collecting static files (hashed, then gzip- and brotli-compressed: this takes a little while)"
 $py manage.py collectstatic --noinput -v0
 say "KSBB portal, DEBUG off: http://${GUNICORN_BIND:-127.0.0.1:${PORT:-8000}}/"
-exec .venv/bin/gunicorn -c ksbb/gunicorn.conf.py
+# The background worker beside gunicorn (production: a systemd service of its own).
+exec scripts/with-worker.sh .venv/bin/gunicorn -c ksbb/gunicorn.conf.py

@@ -11,6 +11,10 @@ os.environ["EMAIL_URL"] = "consolemail://"
 os.environ["CACHE_URL"] = "locmemcache://ksbb-tests"
 # Tests see every change at once; tests/ksbb/test_snapshots.py turns the snapshots on to test them.
 os.environ["KSBB_PUBLIC_SNAPSHOT_SECONDS"] = "0"
+# No copies of pages either; tests/ksbb/test_http_cache.py turns the page cache on to test it.
+os.environ["KSBB_PUBLIC_PAGE_SECONDS"] = "0"
+# Jobs run after the commit in the test's process; tests/ksbb/test_worker.py runs the real worker.
+os.environ["KSBB_JOBS_EAGER"] = "1"
 # The replica-routing test adds its own replica alias; an operator's replica is never used.
 os.environ.pop("REPLICA_DATABASE_URL", None)
 

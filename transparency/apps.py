@@ -8,3 +8,7 @@ class TransparencyConfig(AppConfig):
 
     name = "transparency"
     verbose_name = _("Transparency")
+
+    def ready(self):
+        # Registers the public figures' snapshots (ksbb.lib.snapshots), which the background worker rebuilds.
+        from transparency import figures  # noqa: F401

@@ -32,6 +32,7 @@ import datetime
 import zoneinfo
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import (
     Count,
@@ -56,10 +57,6 @@ from needs.models import AidType, Category, Need, NeedStatus
 JAKARTA = zoneinfo.ZoneInfo("Asia/Jakarta")
 COUNTING_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
 OPEN_STATUSES = [NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED]
-CACHE_SECONDS = (
-    600  # a backstop: edits that write no PledgeEvent (a renamed collaborator) show by then
-)
-CACHE_PREFIX = "transparency:v2"
 
 _CATEGORY = "need__aid_type__category"
 _KECAMATAN = "need__site__kelurahan__parent"
@@ -153,19 +150,15 @@ def data_version() -> str:
     return f"{event or 0}-{stamp:.6f}-{needs}-{aid_type_change or 0}"
 
 
-def cache_key(as_of: datetime.date | None, version: str) -> str:
-    return f"{CACHE_PREFIX}:{as_of.isoformat() if as_of else 'now'}:{version}"
-
-
 def figures(as_of: datetime.date | None = None) -> dict[str, Any]:
-    """The page's figures: a snapshot a few seconds old (ksbb.lib.snapshots), else from the cache when
-    the data has not changed since they were computed, else computed."""
-    return snapshots.snapshot("transparency", (as_of,), lambda: _current_figures(as_of))
+    """The page's figures, as last built by the background worker (ksbb.lib.snapshots). Raises
+    snapshots.NotReady when they have never been built for `as_of`: the worker is on it."""
+    return snapshots.snapshot("transparency", [as_of])
 
 
-def _current_figures(as_of: datetime.date | None) -> dict[str, Any]:
-    key = cache_key(as_of, data_version())
-    return snapshots.cached(key, CACHE_SECONDS, lambda: compute(as_of))
+def _build_figures(parts: list) -> dict[str, Any]:
+    (as_of,) = parts
+    return compute(datetime.date.fromisoformat(as_of) if as_of else None)
 
 
 def _int(value) -> int:
@@ -349,9 +342,18 @@ def reference_values() -> QuerySet:
 
 
 def home_figures() -> dict[str, Any]:
-    """The home page's figures: today's headline figures (the same as the transparency page's and
-    totals.json's), the aid delivered per aid type, and open needs per category and per kota. Plain
-    values, so a snapshot can keep them."""
+    """The home page's figures, as last built by the background worker (ksbb.lib.snapshots; raises
+    snapshots.NotReady likewise)."""
+    return snapshots.snapshot("home", [])
+
+
+def _build_home(parts: list) -> dict[str, Any]:
+    """Today's headline figures (the same as the transparency page's and totals.json's), the aid
+    delivered per aid type, and open needs per category and per kota. Plain values, so a snapshot
+    can keep them."""
+    if settings.KSBB_PUBLIC_SNAPSHOT_SECONDS > 0:
+        # In the worker: today's figures first, if their data changed too (else a no-op).
+        snapshots.rebuild("transparency", [None])
     today = figures()
     open_needs = Q(aid_types__needs__published=True, aid_types__needs__status__in=OPEN_STATUSES)
     categories = (
@@ -507,3 +509,8 @@ def collaborator_details(collaborators, as_of: datetime.date | None = None) -> d
     for row in rows:
         details[row["collaborator"]].append(row)
     return details
+
+
+# Built by the worker, never in a request: at a million pledges they take seconds of SQL.
+snapshots.register("transparency", _build_figures, version=data_version, expensive=True, revision=3)
+snapshots.register("home", _build_home, version=data_version, expensive=True, revision=3)

@@ -10,10 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from donations.models import Collaborator, PledgeStatus
+from ksbb.lib import snapshots
+from ksbb.lib.http_cache import public_data, shared_page
 from transparency import figures as public_figures
 from transparency import opendata
 
 COLLABORATORS_PER_PAGE = 25
+RETRY_AFTER_SECONDS = 15
 
 
 def _as_of(request) -> tuple[datetime.date | None, str]:
@@ -71,6 +74,7 @@ def _timeline_with_bars(timeline: list[dict]) -> list[dict]:
     ]
 
 
+@shared_page(params=("as_of", "q", "page"))
 def transparency(request):
     """The public audit page: figures computed by SQL aggregates and cached (transparency.figures),
     plus the paginated, searchable collaborator list, computed live for the page asked for.
@@ -78,7 +82,10 @@ def transparency(request):
     Queries when the figures are cached: the data version, then the collaborator page's count, rows
     and per-category details."""
     as_of, error = _as_of(request)
-    figures = _labelled(public_figures.figures(as_of))
+    try:
+        figures = _labelled(public_figures.figures(as_of))
+    except snapshots.NotReady:
+        return _being_counted(request)
     q = request.GET.get("q", "").strip()[:100]
     paginator = Paginator(public_figures.collaborator_rows(as_of, q), COLLABORATORS_PER_PAGE)
     try:
@@ -105,6 +112,7 @@ def transparency(request):
     return render(request, "transparency/transparency.html", ctx)
 
 
+@public_data()
 def open_data(request, dataset: str, fmt: str):
     """An open-data download (transparency.opendata; columns in docs/open-data.md). `as_of` as on the
     transparency page; a bad one is a 400 with the reason, never a server error."""
@@ -114,4 +122,17 @@ def open_data(request, dataset: str, fmt: str):
     as_of, error = _as_of(request)
     if error:
         return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+    if dataset == "totals":
+        try:  # before the download starts: a half-written file would look complete
+            public_figures.figures(as_of)
+        except snapshots.NotReady:
+            return _being_counted(request)
     return opendata.response(dataset, fmt, as_of)
+
+
+def _being_counted(request):
+    """Figures never built yet for this date (a first start, or a date nobody asked for before):
+    the worker is counting them. 503 with Retry-After, so that crawlers and scripts come back."""
+    response = render(request, "transparency/being_counted.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

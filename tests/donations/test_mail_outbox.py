@@ -1,12 +1,16 @@
-"""Mails queued with the change they report; a failed one waits for send_queued_mail."""
+"""Mails queued with the change they report; a failed one is retried by send_queued_mail, with a
+growing delay between tries."""
 
+import datetime
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from donations import services
+from donations.mail import MAX_ATTEMPTS, retry_delay
 from donations.models import OutboundMail
 
 
@@ -22,9 +26,15 @@ def test_queued_mail_is_retried_until_it_goes(need, settings, django_capture_on_
 
     out = StringIO()
     call_command("send_queued_mail", stdout=out)
-    assert out.getvalue().strip() == "0 sent, 1 still failing."
+    assert out.getvalue().strip() == "0 sent, 0 still failing."  # not due yet: a minute later
+
+    call_command("send_queued_mail", "--all", stdout=out)
+    assert out.getvalue().strip().endswith("0 sent, 1 still failing.")
+    queued.refresh_from_db()
+    assert queued.next_attempt_at - timezone.now() > datetime.timedelta(seconds=100)  # 2 min
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboundMail.objects.update(next_attempt_at=timezone.now())  # time passes
     call_command("send_queued_mail", stdout=out)
     queued.refresh_from_db()
     assert queued.sent_at is not None and queued.attempts == 3 and queued.last_error == ""
@@ -37,9 +47,16 @@ def test_a_mail_is_given_up_after_its_attempts(need, settings):
         public_name="Ibu Sari", kind="individual", email="sari@example.test"
     )
     services.pledge_from_donor(need, details=details, quantity=5)
-    for _ in range(7):
-        call_command("send_queued_mail", stdout=StringIO())
-    assert OutboundMail.objects.get().attempts == 5
+    for _ in range(MAX_ATTEMPTS + 2):
+        call_command("send_queued_mail", "--all", stdout=StringIO())
+    assert OutboundMail.objects.get().attempts == MAX_ATTEMPTS
+
+
+def test_retries_wait_longer_each_time_up_to_an_hour():
+    delays = [retry_delay(n) for n in range(1, MAX_ATTEMPTS + 1)]
+    assert delays[:3] == [datetime.timedelta(minutes=m) for m in (1, 2, 4)]
+    assert delays == sorted(delays) and max(delays) == datetime.timedelta(hours=1)
+    assert sum(delays[:-1], datetime.timedelta()) > datetime.timedelta(hours=4)
 
 
 @pytest.mark.parametrize("language, written", [("id", "1.200 paket"), ("en", "1,200 paket")])

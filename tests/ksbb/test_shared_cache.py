@@ -3,10 +3,15 @@ keeps in its cache, so a limit counts every server's requests and a figure is co
 
 A real redis-server on a free port (no persistence), started here and stopped afterwards. Each
 "app server" is its own cache client built from CACHE_URL as settings.py builds it, so nothing is
-shared through this process's memory.
+shared through this process's memory. With Redis down (a closed port), the rate limits are counted
+in the database, still shared, and the snapshots kept in each server's memory.
 """
 
+import base64
+import pickle
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from unittest import mock
 
@@ -16,12 +21,15 @@ import redis
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection, connections
 from django.test import Client
 from django.utils.module_loading import import_string
 
 from bench.server import redis_server
 from donations import ratelimit, services
+from ksbb.lib import failover_cache
 from ksbb.settings import _cache
+from needs import layer
 from transparency import figures as public_figures
 
 
@@ -115,23 +123,29 @@ def test_without_a_shared_cache_each_app_server_counts_alone(settings):
 
 
 def test_the_transparency_figures_are_computed_once_for_every_app_server(
-    redis_url, redis_port, need, donor
+    redis_url, redis_port, need, donor, settings, django_capture_on_commit_callbacks
 ):
+    """The worker builds them (eager here: after the commit); every server reads its result, and
+    after a change only one check is asked for, whichever servers are read."""
+    settings.KSBB_PUBLIC_SNAPSHOT_SECONDS = 10
     one, two = app_server_cache(redis_url), app_server_cache(redis_url)
+    store = redis.Redis(port=redis_port)
     with mock.patch.object(public_figures, "compute", wraps=public_figures.compute) as compute:
-        with serving(one):
-            first = Client().get("/transparansi/")
-        with serving(two):
-            second = Client().get("/transparansi/")
-        assert first.status_code == second.status_code == 200
-        assert compute.call_count == 1  # the second server used the first one's figures
-        assert len(redis.Redis(port=redis_port).keys("*transparency*")) == 1
+        with django_capture_on_commit_callbacks(execute=True), serving(one):
+            assert Client().get("/transparansi/").status_code == 503  # a first start
+        for server in (two, one):
+            with serving(server):
+                assert Client().get("/transparansi/").status_code == 200
+        assert compute.call_count == 1  # built once, by the worker, for both servers
+        assert len([k for k in store.keys("*snapshot:transparency*") if b":asked" not in k]) == 1
 
         services.pledge(need=need, collaborator=donor, quantity=5)  # a new version of the data
-        with serving(two):
-            assert Client().get("/transparansi/").status_code == 200
-        with serving(one):
-            assert Client().get("/transparansi/").status_code == 200
+        store.delete(*store.keys("*:asked"))  # the seconds have passed
+        with django_capture_on_commit_callbacks(execute=True) as asked:
+            for server in (two, one, two):
+                with serving(server):
+                    assert Client().get("/transparansi/").status_code == 200
+        assert len(asked) == 1  # one check asked for, for every server
         assert compute.call_count == 2
 
 
@@ -164,13 +178,55 @@ def _pledge(i: int, need):
     )
 
 
-def test_with_redis_down_donors_still_pledge_and_the_limits_count_per_server(need, settings):
+def _down_server():
+    """An app server's cache whose Redis is down (nothing listens on its port)."""
+    return app_server_cache(f"redis://127.0.0.1:{_closed_port()}/0")
+
+
+def _two_servers_with_redis_down():
+    """Two app servers' caches, both pointing at one Redis, which is down."""
+    url = f"redis://127.0.0.1:{_closed_port()}/0"
+    return app_server_cache(url), app_server_cache(url)
+
+
+def _database_fallback() -> dict:
+    """What the app servers counted in the database meanwhile: {cache key: value}."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cache_key, value FROM {failover_cache.TABLE}")
+        return {k: pickle.loads(base64.b64decode(v)) for k, v in cursor.fetchall()}
+
+
+def test_the_fallback_table_is_made_by_a_migration(db):
+    from importlib import import_module
+
+    migration = import_module("ksbb.migrations.0001_failover_cache_table")
+    assert migration.TABLE == failover_cache.TABLE
+    assert failover_cache.TABLE in connection.introspection.table_names()
+
+
+def test_the_counters_in_the_database_are_never_read_from_a_replica():
+    from django.core.cache.backends.db import DatabaseCache
+
+    from ksbb.db_routers import REPLICA, PrimaryReplicaRouter, replica_reads
+
+    counters = failover_cache.SharedCounters(failover_cache.TABLE, {}).cache_model_class
+    other = DatabaseCache("some_other_cache", {}).cache_model_class
+    with replica_reads():  # as for an anonymous GET of a public page
+        assert PrimaryReplicaRouter().db_for_read(counters) == "default"
+        assert PrimaryReplicaRouter().db_for_read(other) == REPLICA
+
+
+def test_with_redis_down_donors_still_pledge_and_the_limits_count_across_servers(need, settings):
     settings.KSBB_PLEDGE_RATE_PER_ADDRESS = "3/h"
-    down = app_server_cache(f"redis://127.0.0.1:{_closed_port()}/0")
-    with serving(down):
-        answers = [_pledge(i, need).status_code for i in range(4)]
+    one, two = _two_servers_with_redis_down()
+    answers = []
+    for i, server in enumerate([one, two, one, two]):
+        with serving(server):
+            answers.append(_pledge(i, need).status_code)
+    with serving(one):
         assert Client().get("/transparansi/").status_code == 200
         assert Client().get(f"/kebutuhan/{need.pk}/").status_code == 200
+    with serving(two):
         api = Client().post(
             "/api/v1/pledges/",
             {
@@ -182,21 +238,96 @@ def test_with_redis_down_donors_still_pledge_and_the_limits_count_per_server(nee
             },
             content_type="application/json",
         )
-    assert answers == [302, 302, 302, 429]  # counted in this server's memory meanwhile
+    assert answers == [302, 302, 302, 429]  # the fourth from one address, on whichever server
     assert api.status_code == 429  # the API shares the address limit, counted the same way
+    assert one.redis_is_failing and two.redis_is_failing
+    # The counters are in the database, hashed; the figures stayed in memory.
+    counted = _database_fallback()
+    (per_address,) = [k for k in counted if ":ratelimit:pledge-ip:" in k]
+    assert counted[per_address] == 5  # four through the form, one through the API
+    assert any(":throttle_pledges_" in k for k in counted)  # DRF's throttle, shared as well
+    assert not any("@" in k for k in counted)
+    assert not any("127.0.0.1" in k for k in counted if ":ratelimit:" in k)
+    assert not any("transparency" in k or "snapshot" in k for k in counted)
+
+
+def test_with_redis_down_the_snapshots_are_kept_in_each_servers_memory(need, settings):
+    settings.KSBB_PUBLIC_SNAPSHOT_SECONDS = 60
+    down = _down_server()
+    with mock.patch.object(layer, "build", wraps=layer.build) as build, serving(down):
+        first = Client().get("/api/v1/needs/layer/")
+        again = Client().get("/api/v1/needs/layer/")
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    assert build.call_count == 1  # the second from this server's memory
     assert down.redis_is_failing
+    assert any(":snapshot:needs-layer:" in k for k in down.local._cache)
+    assert _database_fallback() == {}  # no layer written into the database
 
 
-def test_a_redis_that_comes_back_is_used_again(redis_url, redis_port, monkeypatch):
-    from ksbb.lib import failover_cache
+def _count_concurrently(work, threads: int):
+    """`work(cache)` in `threads` threads at once, each an app server of its own (its own cache
+    client and database connection, one Redis for all of them, down); what each returned."""
+    url = f"redis://127.0.0.1:{_closed_port()}/0"
+    start = threading.Barrier(threads)
 
+    def server(_):
+        cache = app_server_cache(url)
+        try:
+            start.wait()
+            return work(cache)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(server, range(threads)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_concurrent_increments_on_many_servers_are_exact():
+    key = "ratelimit:test:concurrent"
+
+    def increments(cache):
+        cache.add(key, 0, timeout=60)
+        return [cache.incr(key) for _ in range(25)]
+
+    try:
+        counts = _count_concurrently(increments, threads=8)
+        seen = sorted(n for each in counts for n in each)
+        assert seen == list(range(1, 201))  # every increment counted, each value seen once
+        assert app_server_cache(f"redis://127.0.0.1:{_closed_port()}/0").get(key) == 200
+    finally:
+        failover_cache.SharedCounters(failover_cache.TABLE, {}).clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_a_limit_refuses_at_its_count_under_concurrency():
+    def attempts(cache):
+        with serving(cache):
+            return [ratelimit.allow("pledge-ip", "10.0.0.9", "50/h") for _ in range(15)]
+
+    try:
+        allowed = [ok for each in _count_concurrently(attempts, threads=8) for ok in each]
+        assert allowed.count(True) == 50 and len(allowed) == 120
+    finally:
+        failover_cache.SharedCounters(failover_cache.TABLE, {}).clear()
+
+
+def test_a_redis_that_comes_back_is_used_again(redis_url, redis_port, monkeypatch, db):
     cache = app_server_cache(redis_url)
     cache._down_until = 0.0
     cache.set("k", "shared")
+    cache.set("ratelimit:k", 7)
     assert redis.Redis(port=redis_port).keys("*k*")
-    # A failure: the next calls go to local memory, until the retry time has passed.
+    # A failure: the next calls go to local memory, or the database for a counter, until the retry
+    # time has passed.
     cache._failed(redis.exceptions.ConnectionError("gone"))
     cache.set("k", "local")
+    cache.set("ratelimit:k", 1)
+    assert cache.incr("ratelimit:k") == 2
     assert cache.get("k") == "local"
+    assert cache.get_many(["k", "ratelimit:k"]) == {"k": "local", "ratelimit:k": 2}
+    assert list(_database_fallback().values()) == [2]
     monkeypatch.setattr(failover_cache.time, "monotonic", lambda: cache._down_until + 1)
     assert cache.get("k") == "shared"
+    assert cache.incr("ratelimit:k") == 8

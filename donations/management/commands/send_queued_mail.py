@@ -5,10 +5,19 @@ from donations.mail import MAX_ATTEMPTS, deliver_queued
 
 class Command(BaseCommand):
     help = (
-        "Send the mails still waiting in the outbox (a mail server was down when they were queued). "
-        f"Safe to run every minute from cron; a mail is given up after {MAX_ATTEMPTS} attempts."
+        "Send the mails waiting in the outbox whose retry is due (a mail server was away when they "
+        "were queued). The background worker does this every minute; safe to run from cron "
+        f"instead. A mail is given up after {MAX_ATTEMPTS} attempts."
     )
 
-    def handle(self, *args, **options):
-        sent, failed = deliver_queued()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="Try every waiting mail now, without waiting for its retry delay "
+            "(the mail server is known to be back).",
+        )
+
+    def handle(self, *args, all=False, **options):
+        sent, failed = deliver_queued(due_only=not all)
         self.stdout.write(f"{sent} sent, {failed} still failing.")
