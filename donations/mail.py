@@ -12,7 +12,6 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
@@ -37,8 +36,9 @@ def kept_in_outbox():
 
     For bulk writes that are not real events, such as the demo data (ksbb.demo.writer): its hundreds
     of mails are written like any other, so staff see them in the admin, but none goes out when the
-    load commits (`manage.py send_queued_mail` would still send them). Only the code that runs
-    inside the block, in this thread, is affected; requests never use it.
+    load commits, nor with the worker's retries (`manage.py send_queued_mail --all` would still
+    send them). Only the code that runs inside the block, in this thread, is affected; requests
+    never use it.
     """
     token = _DELIVER_AFTER_COMMIT.set(False)
     try:
@@ -122,7 +122,8 @@ def deliver_queued(*, due_only: bool = True) -> tuple[int, int]:
     sent = failed = 0
     pending = OutboundMail.objects.filter(sent_at=None, attempts__lt=MAX_ATTEMPTS)
     if due_only:
-        pending = pending.filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=timezone.now()))
+        # Retries only: a new mail has its own job (and kept_in_outbox's none, on purpose).
+        pending = pending.filter(attempts__gte=1, next_attempt_at__lte=timezone.now())
     for pk in pending.order_by("pk").values_list("pk", flat=True):
         if deliver(pk):
             sent += 1

@@ -182,3 +182,19 @@ def test_eager_jobs_run_after_the_commit_only(need):
         raise RuntimeError
     assert calls == [1]
     assert mail.outbox == []
+
+
+def test_mail_kept_in_the_outbox_waits_for_an_operator(need, real_queue):
+    """The demo's mails (donations.mail.kept_in_outbox): no job, and no periodic retry either."""
+    from donations import mail as outbox
+    from donations import services, tasks
+
+    details = services.DonorDetails(
+        public_name="Ibu Sari", kind="individual", email="sari@example.test"
+    )
+    with outbox.kept_in_outbox():
+        services.pledge_from_donor(need, details=details, quantity=5)
+    assert not jobs("donations.send_mail").exists()
+    tasks.send_queued_mail.defer(timestamp=0)
+    run_worker()
+    assert SENT == [] and OutboundMail.objects.get().attempts == 0
