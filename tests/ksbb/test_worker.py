@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import override_settings
 from django.urls import reverse
 from procrastinate.contrib.django import app
@@ -30,9 +30,15 @@ class CountingBackend:
 
 def run_worker():
     """One pass of the worker as `manage.py procrastinate worker` runs it, until the queue is
-    empty."""
-    with app.replace_connector(app.connector.get_worker_connector()):
-        app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    empty. Its threads close their database connections after each job here (a real worker keeps
+    them CONN_MAX_AGE seconds), so none is left open when the test database is dropped."""
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
+    try:
+        with app.replace_connector(app.connector.get_worker_connector()):
+            app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    finally:
+        database["CONN_MAX_AGE"] = age
 
 
 def jobs(task: str):
