@@ -119,6 +119,10 @@ if _replica_url:
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["ksbb.db_routers.PrimaryReplicaRouter"]
+# Public reads go to the primary while the replica lags more than this (or is down); a visitor who
+# has just written reads the primary for KSBB_READ_YOUR_WRITES_SECONDS (ksbb.replica_middleware).
+KSBB_REPLICA_MAX_LAG_SECONDS = env.int("KSBB_REPLICA_MAX_LAG_SECONDS", default=5)
+KSBB_READ_YOUR_WRITES_SECONDS = env.int("KSBB_READ_YOUR_WRITES_SECONDS", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -276,7 +280,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # procrastinate announces its periodic tasks at every start of every command.
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
+    },
 }
 
 REST_FRAMEWORK = {

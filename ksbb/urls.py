@@ -10,6 +10,7 @@ admin.site.site_title = _("KSBB admin")
 admin.site.index_title = _("Staff work")
 
 handler500 = "ksbb.errors.server_error"
+handler400 = "ksbb.errors.bad_request"
 handler404 = "ksbb.not_found.page_not_found"
 
 urlpatterns = [

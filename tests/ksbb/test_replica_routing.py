@@ -12,20 +12,22 @@ import copy
 import subprocess
 import time
 from types import SimpleNamespace
+from unittest import mock
 from urllib.parse import urlparse
 
 import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import DatabaseError, connections, router, transaction
+from django.db import DatabaseError, OperationalError, connections, router, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from donations import services
 from donations.models import Pledge
+from ksbb import db_routers
 from ksbb.db_routers import REPLICA, replica_reads, replica_reads_allowed
-from ksbb.replica_middleware import may_read_from_replica
+from ksbb.replica_middleware import WROTE_COOKIE, may_read_from_replica
 from needs.models import Need
 from tests import factories
 
@@ -262,3 +264,78 @@ def _request(method: str, path: str, signed_in: bool = False):
 )
 def test_only_anonymous_reads_of_public_pages_are_marked(method, path, signed_in, replica_ok):
     assert may_read_from_replica(_request(method, path, signed_in)) is replica_ok
+
+
+@pytest.fixture(autouse=True)
+def _replica_taken_as_fit(monkeypatch):
+    """The router takes the replica as fit (no lag query among the counted ones) until a test
+    makes it ask again (`_recheck`)."""
+    fitness = db_routers._Fitness()
+    fitness.fit, fitness.checked_at = True, float("inf")
+    monkeypatch.setattr(db_routers, "_fitness", fitness)
+
+
+def _recheck():
+    db_routers._fitness.checked_at = float("-inf")
+
+
+def _data_reads(queries) -> list:
+    return [q for q in queries if "pg_is_in_recovery" not in q["sql"]]
+
+
+@on_both
+def test_a_replica_behind_or_down_sends_public_reads_to_the_primary(
+    published, client, replica, settings
+):
+    page = f"/kebutuhan/{published.pk}/"
+    with Queries() as queries:
+        assert client.get(page).status_code == 200
+    assert queries.replica and not queries.primary
+
+    settings.KSBB_REPLICA_MAX_LAG_SECONDS = 0
+    with replica.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+    try:
+        Need.objects.filter(pk=published.pk).update(title="Beras untuk RW 05")
+        deadline = time.monotonic() + CATCH_UP_SECONDS
+        while True:  # the change received, not replayed: the replica is behind
+            with replica.cursor() as cursor:
+                cursor.execute("SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()")
+                if cursor.fetchone()[0]:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail("the replica did not receive the change")
+            time.sleep(0.1)
+        _recheck()
+        with Queries() as queries:
+            response = client.get(page)
+        assert not _data_reads(queries.replica) and queries.primary
+        assert b"Beras untuk RW 05" in response.content
+    finally:
+        with replica.cursor() as cursor:
+            cursor.execute("SELECT pg_wal_replay_resume()")
+
+    settings.KSBB_REPLICA_MAX_LAG_SECONDS = 5
+
+    def refused(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    _recheck()
+    with mock.patch.object(replica, "cursor", refused), Queries() as queries:
+        assert client.get(page).status_code == 200  # the replica stopped: the primary answers
+    assert not _data_reads(queries.replica) and queries.primary
+
+
+@on_both
+def test_a_donor_who_pledged_reads_the_primary_on_the_next_pages(published, client, settings):
+    response = client.post(f"/kebutuhan/{published.pk}/dukung/", PLEDGE)
+    assert response.status_code == 302
+    assert int(response.cookies[WROTE_COOKIE]["max-age"]) == settings.KSBB_READ_YOUR_WRITES_SECONDS
+    with Queries() as queries:
+        page = client.get(f"/kebutuhan/{published.pk}/")
+    assert not queries.replica and queries.primary
+    assert page.context["need"].quantity_pledged == 20 + 7  # their pledge, however far the lag
+    client.cookies[WROTE_COOKIE] = str(int(time.time()) - 1)  # the while has passed
+    with Queries() as queries:
+        client.get(f"/kebutuhan/{published.pk}/")
+    assert queries.replica
