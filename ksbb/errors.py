@@ -1,4 +1,5 @@
-"""The portal's answer to an unhandled exception (`handler500` in ksbb/urls.py).
+"""The portal's answer to an unhandled exception (`handler500` in ksbb/urls.py) and to a bad
+request (`handler400`).
 
 When the database cannot be reached (restarted, failed over, out of connections) the visitor gets a
 503 with Retry-After, which tells people, browsers and proxies to come back shortly, instead of a
@@ -13,10 +14,12 @@ answer goes out, never Django's or gunicorn's bare error.
 import logging
 import sys
 
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,18 @@ def _page(template: str, status: int) -> HttpResponse:
 
 def server_error(request):
     """handler500: 503 + Retry-After when the database is unavailable, the friendly 500 otherwise."""
-    unavailable = database_unavailable(sys.exc_info()[1])
+    return _error_answer(request, database_unavailable(sys.exc_info()[1]))
+
+
+def bad_request(request, exception):
+    """handler400. Django turns a database failure while saving the session into a "400 Bad
+    Request" (SessionInterrupted): that one is the database's 503, not the visitor's fault."""
+    if isinstance(exception, SessionInterrupted) or database_unavailable(exception):
+        return _error_answer(request, unavailable=True)
+    return defaults.bad_request(request, exception)
+
+
+def _error_answer(request, unavailable: bool) -> HttpResponse:
     if _is_api(request):
         if unavailable:
             detail = _("The service is temporarily unavailable. Please retry shortly.")

@@ -157,3 +157,20 @@ def test_a_database_error_raised_from_another_still_counts_as_unavailable(
     response = visitor.get("/peta/")
     assert response.status_code == 503
     assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+
+
+@pytest.mark.parametrize("path", ["/kebutuhan/1/dukung/", "/api/v1/pledges/"])
+def test_a_session_the_database_could_not_save_is_the_503_not_a_bad_request(path):
+    """Django reports a failed session save (SessionMiddleware) as SessionInterrupted, a 400 that
+    blames the visitor; it is the database's fault: the 503, come back shortly."""
+    from django.contrib.sessions.exceptions import SessionInterrupted
+    from django.test import RequestFactory
+
+    from ksbb import urls
+    from ksbb.errors import bad_request
+
+    assert urls.handler400 == "ksbb.errors.bad_request"
+    interrupted = SessionInterrupted("The request's session was deleted before it completed.")
+    answer = bad_request(RequestFactory().post(path), interrupted)
+    assert answer.status_code == 503 and answer["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert bad_request(RequestFactory().get(path), ValueError("no")).status_code == 400
