@@ -4,6 +4,7 @@ keep `send_queued_mail` and `expire_pledges`."""
 
 import logging
 
+from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from donations import mail, services
@@ -11,10 +12,16 @@ from donations import mail, services
 log = logging.getLogger(__name__)
 
 
-@app.task(name="donations.send_mail", queue="mail")
+# A mail server's refusal is recorded on the mail and retried by send_queued_mail; what reaches the
+# job is the database failing (restarted, failed over): tried again 2, 4, 8, … s later.
+@app.task(
+    name="donations.send_mail",
+    queue="mail",
+    retry=RetryStrategy(max_attempts=10, exponential_wait=2),
+)
 def send_mail(mail_id: int) -> None:
     """Send one queued mail, deferred by donations.mail.queue with the change it reports. A
-    failure stays in the outbox for `send_queued_mail` to retry, with its backoff."""
+    failure to send stays in the outbox for `send_queued_mail` to retry, with its backoff."""
     mail.deliver(mail_id)
 
 

@@ -204,3 +204,22 @@ def test_mail_kept_in_the_outbox_waits_for_an_operator(need, real_queue):
     tasks.send_queued_mail.defer(timestamp=0)
     run_worker()
     assert SENT == [] and OutboundMail.objects.get().attempts == 0
+
+
+def test_a_mail_job_the_database_failed_is_tried_again():
+    """A mail server's refusal is kept on the mail (send_queued_mail retries it); a database
+    failure reaches the job, which procrastinate runs again, sooner each time than a human would."""
+    from donations import tasks
+
+    from types import SimpleNamespace
+
+    from django.db import OperationalError
+
+    strategy = tasks.send_mail.retry_strategy
+    failure = OperationalError("the database restarts")
+    decisions = [
+        strategy.get_retry_decision(exception=failure, job=SimpleNamespace(attempts=n))
+        for n in range(12)
+    ]
+    assert all(decisions[:5]) and decisions[-1] is None  # a few times, then left failed
+    assert decisions[0].retry_at < decisions[1].retry_at < decisions[2].retry_at
