@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Runs the background worker (procrastinate: mail, holds, public figures; docs/deploy.md) beside a
 # command, and stops it when the command ends: `make run` and `make serve` start the portal this way.
-# In production the worker is a systemd service of its own (docs/deploy.md).
+# A worker that stops by itself (it does when the database restarts) is started again, as the
+# systemd unit of production does (Restart=always, docs/deploy.md).
 #
 #   scripts/with-worker.sh COMMAND [ARG…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python manage.py procrastinate worker >&2 &
-worker=$!
-trap 'kill "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT
+(
+  trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0' TERM INT
+  while true; do
+    .venv/bin/python manage.py procrastinate worker >&2 &
+    pid=$!
+    wait "$pid" || true
+    echo "with-worker: the background worker stopped; starting it again in 2 s" >&2
+    sleep 2
+  done
+) &
+keeper=$!
+trap 'kill "$keeper" 2>/dev/null || true; wait "$keeper" 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 "$@"
