@@ -1,14 +1,16 @@
-"""Where the CPU went during the load: the portal's gunicorn processes, the PostgreSQL backends
-serving its database, the load generator, and everything else on the machine (Linux /proc).
+"""Where the CPU went during a load: the server's gunicorn processes, the background worker, the
+PostgreSQL backends serving its database, its Redis, the load generator, and everything else on
+the machine (Linux /proc).
 
 It tells a portal that is too slow from a generator or a neighbour that starves it."""
 
 import os
-import resource
 import threading
+import time
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
+KINDS = ("gunicorn", "worker", "postgres", "redis", "locust")
 
 
 def _stat(pid: str) -> list[str] | None:
@@ -29,12 +31,11 @@ def _processes():
             yield entry.name, fields
 
 
-def _backend_of(pid: str, database: str) -> bool:
+def _command(pid: str) -> str:
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
-        return False
-    return command.startswith("postgres: ") and f" {database} " in command
+        return ""
 
 
 def machine_seconds() -> tuple[float, float]:
@@ -44,44 +45,69 @@ def machine_seconds() -> tuple[float, float]:
     return (sum(values[:8]) - idle) / TICK, sum(values[:8]) / TICK
 
 
-def children_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 class Meter:
-    """`with Meter(gunicorn_pid, database) as meter:` around the load; then `meter.report()`.
+    """`with Meter({gunicorn.pid: "gunicorn"}, database) as meter:` for as long as a server runs;
+    `commands` tells more processes by a part of their command line (`{"redis-server …": "redis"}`);
+    `meter.watch(locust.pid, "locust")` adds a process group (each run of the generator);
+    `meter.window(t0, t1)` tells where the CPU went between two moments (`time.time()`), so that a
+    load's ramp and stop stay out of its figures.
 
     Samples every process twice a second: gunicorn recycles workers and Django reconnects after
-    CONN_MAX_AGE, and a process that has exited can no longer be asked what it used."""
+    CONN_MAX_AGE, and a process that has exited can no longer be asked what it used. A process is
+    told by its process group (the servers and the generator are each started in a session of
+    their own) or by its command line (PostgreSQL's backends name the database)."""
 
-    def __init__(self, group: int, database: str, every: float = 0.5) -> None:
-        self.group, self.database, self.every = group, database, every
-        self.first: dict[str, tuple[str, float]] = {}  # pid → (kind, CPU at the start)
-        self.last: dict[str, float] = {}
+    def __init__(
+        self,
+        groups: dict[int, str],
+        database: str,
+        commands: dict[str, str] | None = None,
+        every: float = 0.5,
+    ) -> None:
+        self.groups, self.database, self.every = dict(groups), database, every
+        self.commands = dict(commands or {})
+        # (pid, start time) → (kind, CPU at the start); a pid may be reused, its start time not.
+        self.first: dict[tuple[str, str], tuple[str, float]] = {}
+        self.last: dict[tuple[str, str], float] = {}
+        # (time, CPU seconds per kind so far, machine busy, machine total)
+        self.timeline: list[tuple[float, dict[str, float], float, float]] = []
+        self._lock = threading.Lock()
         self._stop = threading.Event()
 
+    def watch(self, group: int, kind: str) -> None:
+        with self._lock:
+            self.groups[group] = kind
+
     def _sample(self, starting: bool = False) -> None:
-        for pid, fields in _processes():
-            if pid in self.first:
-                kind = self.first[pid][0]
-            elif int(fields[2]) == self.group:
-                kind = "portal"
-            elif _backend_of(pid, self.database):
-                kind = "postgres"
-            else:
-                continue
-            seconds = _cpu(fields)
-            # A process born during the load counts from zero.
-            self.first.setdefault(pid, (kind, seconds if starting else 0.0))
-            self.last[pid] = seconds
+        with self._lock:
+            for pid, fields in _processes():
+                key = (pid, fields[19])
+                if key in self.first:
+                    kind = self.first[key][0]
+                else:
+                    kind = self.groups.get(int(fields[2])) or self._kind_of(_command(pid))
+                    if kind is None:
+                        continue
+                seconds = _cpu(fields)
+                # A process born while the meter runs counts from zero.
+                self.first.setdefault(key, (kind, seconds if starting else 0.0))
+                self.last[key] = seconds
+            totals = dict.fromkeys(KINDS, 0.0)
+            for key, (kind, start) in self.first.items():
+                totals[kind] += self.last[key] - start
+            busy, total = machine_seconds()
+            self.timeline.append((time.time(), totals, busy, total))
+
+    def _kind_of(self, command: str) -> str | None:
+        if command.startswith("postgres: "):
+            return "postgres" if f" {self.database} " in command else None
+        return next((kind for part, kind in self.commands.items() if part in command), None)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
             self._sample()
 
     def __enter__(self) -> "Meter":
-        self.machine, self.children = machine_seconds(), children_seconds()
         self._sample(starting=True)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -91,27 +117,21 @@ class Meter:
         self._stop.set()
         self._thread.join()
         self._sample()
-        busy, total = machine_seconds()
-        self.busy, self.available = busy - self.machine[0], total - self.machine[1]
-        self.generator = children_seconds() - self.children  # the finished locust process
 
-    def seconds(self, kind: str) -> float:
-        return sum(self.last[pid] - start for pid, (k, start) in self.first.items() if k == kind)
-
-    def report(self) -> str:
-        cores = os.cpu_count() or 1
-        portal, postgres = self.seconds("portal"), self.seconds("postgres")
-        others = self.busy - portal - postgres - self.generator
-
-        def share(seconds: float) -> str:
-            seconds = max(seconds, 0.0)
-            return f"{seconds:6.1f} s ({100 * seconds / self.available:4.1f} %)"
-
-        return (
-            f"  CPU during the load ({cores} cores, {self.available:.0f} core-seconds):\n"
-            f"    gunicorn (portal)         {share(portal)}\n"
-            f"    PostgreSQL (its queries)  {share(postgres)}\n"
-            f"    locust (the generator)    {share(self.generator)}\n"
-            f"    everything else           {share(others)}\n"
-            f"    idle                      {share(self.available - self.busy)}"
-        )
+    def window(self, t0: float, t1: float) -> dict[str, float]:
+        """CPU seconds per kind between the samples around t0 and t1, with `other` (the rest of
+        the machine's busy time), `idle` and `available` (core-seconds of the whole machine)."""
+        with self._lock:
+            line = list(self.timeline)
+        before = max((s for s in line if s[0] <= t0), key=lambda s: s[0], default=line[0])
+        after = min((s for s in line if s[0] >= t1), key=lambda s: s[0], default=line[-1])
+        spent = {kind: max(after[1][kind] - before[1][kind], 0.0) for kind in KINDS}
+        busy, available = after[2] - before[2], after[3] - before[3]
+        seconds = {
+            **spent,
+            "other": max(busy - sum(spent.values()), 0.0),
+            "idle": max(available - busy, 0.0),
+            "available": available,
+            "seconds": after[0] - before[0],
+        }
+        return {**{k: round(v, 2) for k, v in seconds.items()}, "cores": os.cpu_count() or 1}

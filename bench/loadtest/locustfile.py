@@ -9,22 +9,35 @@ private page it is sent to), under an e-mail address of its own.
 
 run.py passes the data to pick from (need ids, the few "hot" needs that pledges crowd onto so
 that they race for the last units, categories, kota) in KSBB_LOADTEST_DATA, and reads every
-request's timing and outcome back from KSBB_LOADTEST_SAMPLES when locust quits.
+request's timing, outcome and end time back from KSBB_LOADTEST_SAMPLES when locust quits, with
+the moment every user had been started. KSBB_LOADTEST_STOP_AFTER (seconds) quits that long after
+the last user started, so that every load is measured for the same time whatever its ramp took.
+
+The ceiling's visitor, BareVisitor, keeps the same think time but makes one request per action,
+to the bare Django view of bench/loadtest/bare.py. The ClosedLoop classes are the same visitors
+without think time: each asks again as soon as it has its answer, which saturates the server
+(run.py's closed-loop levels).
 """
 
 import json
 import os
 import random
 import re
+import time
 import uuid
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from urllib.parse import urlencode
 
-from locust import FastHttpUser, between, events, task
+import gevent
+from locust import FastHttpUser, between, constant, events, task
 
-DATA = json.loads(Path(os.environ["KSBB_LOADTEST_DATA"]).read_text())
-SAMPLES: list[tuple[str, float, int, bool]] = []
+_DATA_FILE = os.environ.get("KSBB_LOADTEST_DATA")  # the bare view's visitors need none
+DATA = json.loads(Path(_DATA_FILE).read_text()) if _DATA_FILE else {}
+# (request, milliseconds, HTTP status, succeeded, time.time() when it ended)
+SAMPLES: list[tuple[str, float, int, bool, float]] = []
+TIMES: dict[str, float] = {}  # started, spawned (every user started), stopped
+RUNNER: dict = {}
 ACCEPTED: list[str] = []  # the tokens of the pledges the portal accepted
 OUTCOMES = {"pledges accepted": 0, "pledges refused (need filled)": 0, "layer 304": 0}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -35,13 +48,35 @@ STATUSES = ["open", "partly_pledged", "fully_pledged", "delivered"]
 @events.request.add_listener
 def _record(name, response_time, response_length, exception, response=None, **kwargs):
     status = getattr(response, "status_code", 0) or 0
-    SAMPLES.append((name, response_time, status, exception is None))
+    SAMPLES.append((name, round(response_time, 1), status, exception is None, time.time()))
+
+
+@events.test_start.add_listener
+def _started(environment, **kwargs):
+    TIMES["started"] = time.time()
+
+
+@events.spawning_complete.add_listener
+def _spawned(user_count, **kwargs):
+    if "spawned" in TIMES:
+        return
+    TIMES["spawned"] = time.time()
+    if stop_after := float(os.environ.get("KSBB_LOADTEST_STOP_AFTER") or 0):
+        gevent.spawn_later(stop_after, RUNNER["runner"].quit)
+
+
+@events.init.add_listener
+def _init(environment, runner=None, **kwargs):
+    RUNNER["runner"] = runner
 
 
 @events.quitting.add_listener
 def _write(environment, **kwargs):
+    TIMES["stopped"] = time.time()
     with open(os.environ["KSBB_LOADTEST_SAMPLES"], "w") as f:
-        json.dump({"samples": SAMPLES, "accepted": ACCEPTED, "outcomes": OUTCOMES}, f)
+        json.dump(
+            {"samples": SAMPLES, "accepted": ACCEPTED, "outcomes": OUTCOMES, "times": TIMES}, f
+        )
 
 
 def _expect(response, *codes):
@@ -193,3 +228,29 @@ class Visitor(FastHttpUser):
                 return
         with self.client.get(location, name="pledge page", catch_response=True) as r:
             _expect(r, 200)
+
+
+class ClosedLoopVisitor(Visitor):
+    """The same visitor without think time: the portal's mix at saturation."""
+
+    wait_time = constant(0)
+
+
+class BareVisitor(FastHttpUser):
+    """The ceiling's visitor: the same think time, one request per action, to the bare view."""
+
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        self.act()
+
+    @task
+    def act(self):
+        with self.client.get("/", name="bare view", catch_response=True) as r:
+            _expect(r, 200)
+
+
+class ClosedLoopBareVisitor(BareVisitor):
+    """The bare view asked again as soon as it answers: the stack's saturated throughput."""
+
+    wait_time = constant(0)
