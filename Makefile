@@ -21,8 +21,9 @@ help:
 	@echo "make serve  serve it as production does: gunicorn, DEBUG off, compressed static files"
 	@echo "make test   run the whole suite (browser tests included) against PostGIS"
 	@echo "make bench  speed figures (map layer, transparency page, needs import), in a database of their own"
-	@echo "make loadtest  50 visitors on gunicorn with 50,000 needs (locust); fails when a target is missed"
-	@echo "make drill     fault drills: database restart, mail server down, disk full for uploads"
+	@echo "make loadtest  capacity: 50 to 500 visitors on gunicorn with 50,000 needs, then a bare Django view (~20 min;"
+	@echo "               LOADTEST_ARGS=\"--steps 50,100 ...\", see --help); fails when a target is missed"
+	@echo "make drill     fault drills under load: database, mail server, Redis, worker, app server, replica down; disk full"
 	@echo "make lint   ruff check and format check"
 	@echo "make stop   stop the project-local database"
 	@echo "make backup             write a timestamped pg_dump of the database to backups/"
@@ -37,7 +38,7 @@ run:
 	$(PY) manage.py load_demo --if-empty && \
 	$(PY) manage.py ensure_dev_staff && \
 	echo && echo "  Open http://127.0.0.1:8000/ (staff: http://127.0.0.1:8000/admin/, logins above). Ctrl-C stops it." && echo && \
-	exec $(PY) manage.py runserver 127.0.0.1:8000
+	exec scripts/with-worker.sh $(PY) manage.py runserver 127.0.0.1:8000
 
 serve:
 	@scripts/serve.sh
@@ -58,11 +59,11 @@ bench:
 
 loadtest:
 	@scripts/bootstrap.sh --load
-	@$(WITH_DB) && $(PY) -m bench.loadtest.run
+	@$(WITH_DB) && $(PY) -m bench.loadtest.run $(LOADTEST_ARGS)
 
 # Each drill makes a PostgreSQL cluster of its own: none touches the local database.
 drill:
-	@scripts/bootstrap.sh
+	@scripts/bootstrap.sh --drill
 	@$(PY) -m bench.drills.all
 
 lint:

@@ -5,6 +5,8 @@
 #   scripts/bootstrap.sh          what `make run` needs
 #   scripts/bootstrap.sh --test   also Chromium (browser tests) and redis-server (the shared-cache test)
 #   scripts/bootstrap.sh --load   also redis-server (make loadtest serves with a Redis cache)
+#   scripts/bootstrap.sh --drill  also redis-server and nginx (make drill runs its own of each; note that
+#                                 Debian's nginx package starts the system's nginx on port 80 when installed)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +15,7 @@ cd "$here"
 packages=(postgresql-15 postgresql-15-postgis-3 gettext)
 [ "${1:-}" = "--test" ] && packages+=(chromium redis-server)
 [ "${1:-}" = "--load" ] && packages+=(redis-server)
+[ "${1:-}" = "--drill" ] && packages+=(redis-server nginx)
 command -v npm >/dev/null || packages+=(npm)
 # Debian's python3 makes virtualenvs only with python3-venv (ensurepip) installed.
 python=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}

@@ -173,25 +173,40 @@ class Gunicorn:
     Static files are hashed (the manifest the templates need) but not compressed: the drills
     fetch none, and compressing them takes most of a minute."""
 
-    def __init__(self, database_url: str, work: Path, **env: str) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        work: Path,
+        name: str = "gunicorn",
+        collect: bool = True,
+        **env: str,
+    ) -> None:
+        """`name` names its log (and metrics folder) in `work`; `collect=False` serves the static
+        files an earlier Gunicorn of the same `work` collected (several app servers of one release)."""
         self.port = portal.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = work / "gunicorn.log"
+        self.log = work / f"{name}.log"
+        self.collect = collect
         self.env = portal.production_env(
             database_url,
             self.port,
             work / "static",
+            # Its own, in the drill's folder: a killed server leaves nothing behind elsewhere.
+            PROMETHEUS_MULTIPROC_DIR=str(work / f"{name}-metrics"),
             STATICFILES_STORAGE="django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
-            # Every drill visitor comes from 127.0.0.1.
-            KSBB_PLEDGE_RATE_PER_ADDRESS="1000000/h",
-            KSBB_PLEDGE_RATE_PER_EMAIL="1000000/h",
-            KSBB_API_PLEDGE_THROTTLE="1000000/hour",
-            GUNICORN_WORKERS="3",
-            **env,
+            **{
+                # Every drill visitor comes from 127.0.0.1.
+                "KSBB_PLEDGE_RATE_PER_ADDRESS": "1000000/h",
+                "KSBB_PLEDGE_RATE_PER_EMAIL": "1000000/h",
+                "KSBB_API_PLEDGE_THROTTLE": "1000000/hour",
+                "GUNICORN_WORKERS": "3",
+                **env,  # a drill's own values win
+            },
         )
 
     def __enter__(self) -> "Gunicorn":
-        portal.collectstatic(self.env)
+        if self.collect:
+            portal.collectstatic(self.env)
         self.process = portal.start(self.env, self.log)
         try:
             portal.wait_until_up(self.url + "/peta/", self.process)
@@ -229,6 +244,7 @@ class Answer:
     error: str = ""
     started: float = 0.0
     ended: float = 0.0
+    base_url: str = ""  # the server asked
 
     @property
     def friendly_503(self) -> bool:
@@ -268,6 +284,7 @@ class Browser:
         self.base_url = base_url
         self.timeout = timeout
         self.answers: list[Answer] = []  # every request this visitor made, in order
+        self.asking: tuple[str, str, float] | None = None  # (method, path, since) while it waits
         jar = CookieJar(DefaultCookiePolicy(secure_protocols=("https", "http")))
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(jar), _NoRedirects()
@@ -278,6 +295,7 @@ class Browser:
             self.base_url + path, data=body, method=method, headers=headers or {}
         )
         started = time.monotonic()
+        self.asking = (method, path, started)
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
                 status, head, raw = response.status, response.headers, response.read()
@@ -285,6 +303,8 @@ class Browser:
             status, head, raw = e.code, e.headers, e.read()
         except Exception as e:  # refused, reset, timed out: no HTTP answer
             status, head, raw = None, {}, f"{type(e).__name__}: {e}".encode()
+        finally:
+            self.asking = None
         answer = Answer(
             method,
             path,
@@ -294,6 +314,7 @@ class Browser:
             error="" if status else raw.decode(),
             started=started,
             ended=time.monotonic(),
+            base_url=self.base_url,
         )
         self.answers.append(answer)
         return answer
@@ -301,7 +322,9 @@ class Browser:
     def get(self, path: str) -> Answer:
         return self.request("GET", path)
 
-    def pledge_by_form(self, need: int, email: str, quantity: int = 1) -> Answer:
+    def pledge_by_form(
+        self, need: int, email: str, quantity: int = 1, name: str = "Donatur Latihan"
+    ) -> Answer:
         form = self.get(f"/kebutuhan/{need}/dukung/")
         match = CSRF.search(form.body) if form.status == 200 else None
         if not match:
@@ -309,7 +332,7 @@ class Browser:
         data = urllib.parse.urlencode(
             {
                 "csrfmiddlewaretoken": match[1],
-                "public_name": "Donatur Latihan",
+                "public_name": name,
                 "kind": "individual",
                 "email": email,
                 "quantity": quantity,
@@ -323,10 +346,12 @@ class Browser:
             {"Content-Type": "application/x-www-form-urlencoded"},
         )
 
-    def pledge_by_api(self, need: int, email: str, quantity: int = 1) -> Answer:
+    def pledge_by_api(
+        self, need: int, email: str, quantity: int = 1, name: str = "Donatur API"
+    ) -> Answer:
         body = {
             "need": need,
-            "public_name": "Donatur API",
+            "public_name": name,
             "kind": "company",
             "email": email,
             "quantity": quantity,

@@ -1,7 +1,10 @@
-"""A tiny SMTP server for the mail drill (stdlib only): accepts every message and keeps it."""
+"""Mail servers for the drills (stdlib only): a tiny SMTP server that accepts every message and
+keeps it, and one that hangs."""
 
+import socket
 import socketserver
 import threading
+import time
 from dataclasses import dataclass
 
 
@@ -17,6 +20,12 @@ class _Session(socketserver.StreamRequestHandler):
         self.wfile.write(line.encode() + b"\r\n")
 
     def handle(self) -> None:
+        if self.server.hanging.is_set():
+            # Takes the connection and never greets, until the client gives up (or dies).
+            self.server.held += 1
+            while self.rfile.readline():
+                pass
+            return
         self.reply("220 ksbb-drill ESMTP")
         sender, recipients = "", []
         while line := self.rfile.readline():
@@ -53,9 +62,12 @@ class SmtpServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, messages: list[Message] | None = None) -> None:
+        """`messages`: a list to add to (one kept across several servers on the port)."""
         super().__init__(("127.0.0.1", port), _Session)
-        self.messages: list[Message] = []
+        self.messages: list[Message] = [] if messages is None else messages
+        self.hanging = threading.Event()  # hang(): new sessions get no greeting
+        self.held = 0  # connections taken while hanging
 
     def __enter__(self) -> "SmtpServer":
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -64,3 +76,43 @@ class SmtpServer(socketserver.ThreadingTCPServer):
     def __exit__(self, *exc) -> None:
         self.shutdown()
         self.server_close()
+
+    def hang(self) -> None:
+        """From now on, take each connection and never answer (as HungServer), without closing
+        anything: a session already under way finishes, none is reset."""
+        self.hanging.set()
+
+    def resume(self) -> None:
+        self.hanging.clear()
+
+
+class HungServer:
+    """`with HungServer(port):` a mail server that hangs: it accepts every TCP connection on
+    127.0.0.1:port and never says a word (no greeting), until the block ends and it closes them."""
+
+    def __init__(self, port: int) -> None:
+        self.listener = socket.create_server(("127.0.0.1", port), backlog=128)
+        self.listener.settimeout(0.2)  # so that the accepting thread sees the end
+        self.held: list[socket.socket] = []
+        self._closing = threading.Event()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed
+            self.held.append(conn)
+
+    def __enter__(self) -> "HungServer":
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._closing.set()
+        self.listener.close()
+        time.sleep(0.3)  # the accepting thread's last wait
+        for conn in self.held:
+            conn.close()
