@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -128,7 +129,9 @@ def _by_token(token: str) -> Pledge:
 @api_view(["GET"])
 def pledge_detail(request, token: str):
     """A pledge's status and history, for whoever holds its private token."""
-    return Response(PledgeSerializer(_by_token(token)).data)
+    response = Response(PledgeSerializer(_by_token(token)).data)
+    add_never_cache_headers(response)  # the donor's own, as their page is: no cache keeps it
+    return response
 
 
 @extend_schema(

@@ -12,6 +12,7 @@ from PIL import Image
 
 from donations import services
 from donations.models import Collaborator, Opd, Pledge
+from ksbb.lib.widgets import QuickSelect
 from needs.models import Need
 
 phone_validator = RegexValidator(
@@ -25,7 +26,9 @@ class PledgeForm(forms.Form):
         max_length=150,
         help_text=_("Shown publicly unless you choose otherwise below."),
     )
-    kind = forms.ChoiceField(label=_("You are"), choices=Collaborator.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("You are"), choices=Collaborator.Kind.choices, widget=QuickSelect
+    )
     email = forms.EmailField(
         label=_("E-mail"),
         max_length=254,

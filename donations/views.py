@@ -9,13 +9,29 @@ from django.views.decorators.http import require_POST
 
 from donations import holds, ratelimit, services
 from donations.forms import PledgeForm
-from donations.models import HOLDING_STATUSES, Pledge, PledgeStatus
+from donations.models import HOLDING_STATUSES, Collaborator, Pledge, PledgeStatus
+from ksbb.lib.http_cache import revalidated_page
+from needs.caching import need_digest
 from needs.models import Need
 
 PUBLIC_PLEDGE_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
 COLLABORATORS_PER_PAGE = 25
 
 
+def _need_page_version(request, pk: int) -> str | None:
+    """What the need's page shows, read in one query before it is made (ksbb.lib.http_cache): the
+    need with its counters, site, regions and aid type, and its public pledges with their
+    collaborators' public names. A pledge changes it, so the page is never served from before."""
+    pledges = f"""(SELECT md5(string_agg(
+                     concat_ws(':', p.id, p.status, p.quantity, c2.public_name, c2.is_anonymous),
+                     ',' ORDER BY p.id))
+                   FROM {Pledge._meta.db_table} p
+                   JOIN {Collaborator._meta.db_table} c2 ON c2.id = p.collaborator_id
+                   WHERE p.need_id = n.id AND p.status = ANY(%s))"""
+    return need_digest(pk, also=pledges, also_params=([str(s) for s in PUBLIC_PLEDGE_STATUSES],))
+
+
+@revalidated_page(_need_page_version)
 def need_detail(request, pk: int):
     """A need's public page. It lives here, not in `needs`, because it lists the need's pledges
     (by public name or "Anonim" only) and leads into the pledge flow."""
@@ -24,7 +40,7 @@ def need_detail(request, pk: int):
     )
     need = get_object_or_404(
         Need.objects.published()
-        .select_related("site__kelurahan__parent__parent", "aid_type__category")
+        .with_places()
         .prefetch_related(Prefetch("pledges", queryset=pledges, to_attr="public_pledges")),
         pk=pk,
     )
@@ -39,9 +55,7 @@ def need_detail(request, pk: int):
 
 def _pledgeable_need(pk: int) -> Need:
     return get_object_or_404(
-        Need.objects.published().select_related(
-            "site__kelurahan__parent__parent", "aid_type__category"
-        ),
+        Need.objects.published().with_places(),
         pk=pk,
     )
 
@@ -52,6 +66,7 @@ def _rate_limited(request):
     return response
 
 
+@never_cache
 def pledge_create(request, pk: int):
     """The pledge form. A donor who loses a race to the last units gets the form back with what remains."""
     need = _pledgeable_need(pk)
@@ -90,7 +105,7 @@ def pledge_status(request, token: str):
     pledge = get_object_or_404(
         Pledge.objects.select_related(
             "need__site__kelurahan", "need__aid_type__category", "collaborator"
-        ),
+        ).defer("need__site__kelurahan__boundary"),
         token=token,
     )
     ctx = {

@@ -4,6 +4,7 @@ Every knob is an environment variable (README.md lists them). Development defaul
 DEBUG is on; with DEBUG off a missing secret or host list stops the start with a clear message.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -62,10 +63,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and (before axes) last: request counts and latencies for /metrics (ksbb.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every response, redirects included, carries X-Request-ID; log records carry it too.
+    "ksbb.lib.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so the policy header is written after everything below has rendered (nonces included).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session, CSRF and message middlewares, so it sees every cookie they set: an
+    # answer that is one visitor's own is never marked public (ksbb.lib.http_cache).
+    "ksbb.lib.http_cache.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,10 +83,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After the user is known: anonymous GETs of public pages may read from the replica (if any).
     "ksbb.replica_middleware.ReplicaReadsMiddleware",
+    # Anonymous GETs of the public pages from the shared page cache; after the replica mark, so a
+    # page's version is read where the page is (ksbb.lib.http_cache).
+    "ksbb.lib.http_cache.PageCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the signed-in user on every history row written during an admin request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Latency by view; before axes, so it counts the lockout page's status as sent.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -128,10 +141,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 def _cache(url: str) -> dict:
     """CACHE_URL's cache. redis:// is Django's own RedisCache, in ksbb.lib.failover_cache's wrapper
-    that answers from local memory while Redis fails, with short socket timeouts so a hung Redis
-    never holds a request: django-environ would otherwise pick django-redis whenever that happens
-    to be installed, and files ?timeout= (or key_prefix, version) under a lower-case key Django
-    ignores."""
+    that answers while Redis fails (rate limits from the database, the rest from local memory),
+    with short socket timeouts so a hung Redis never holds a request: django-environ would
+    otherwise pick django-redis whenever that happens to be installed, and files ?timeout= (or
+    key_prefix, version) under a lower-case key Django ignores."""
     scheme = url.partition(":")[0]
     redis = scheme in ("redis", "rediss", "rediscache")
     config = env.cache_url_config(
@@ -208,6 +221,8 @@ KSBB_BASE_URL = env.str("KSBB_BASE_URL", default="http://127.0.0.1:8000")
 # Production hardening; `manage.py check --deploy` is clean with DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers and Prometheus reach the app servers directly over plain HTTP (ksbb.health, ksbb.metrics).
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_SECURE = not DEBUG
@@ -275,10 +290,26 @@ if not SECURE_HSTS_PRELOAD:
     # Preloading is a one-way commitment for the whole domain: an operator opts in with SECURE_HSTS_PRELOAD.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 
+# Logs go to stderr, as plain text (LOG_FORMAT=text, the default) or one JSON object per line
+# (LOG_FORMAT=json: ksbb.lib.jsonlog), each with the request id of the request being served.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ksbb.lib.jsonlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
@@ -287,6 +318,35 @@ LOGGING = {
         "procrastinate.blueprints": {"level": "WARNING"},
     },
 }
+# Request ids (ksbb.lib.request_id): every response sends its id in X-Request-ID. An incoming id is
+# kept only from the header named here, which only a proxy that sets it itself may be trusted
+# with (nginx: proxy_set_header X-Request-ID $request_id); otherwise each request gets a new one.
+_request_id_header = env.str("LOG_REQUEST_ID_HEADER", default="")
+LOG_REQUEST_ID_HEADER = (
+    _request_id_header
+    if not _request_id_header or _request_id_header.startswith("HTTP_")
+    else "HTTP_" + _request_id_header.upper().replace("-", "_")
+) or None
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+# Not its per-request log line (it would log paths with pledge tokens): gunicorn's access log has
+# the request id instead (ksbb/gunicorn.conf.py).
+LOG_REQUESTS = False
+
+# Health and metrics (ksbb.health, ksbb.metrics; docs/deploy.md). /health/ready/ fails when no
+# background worker sent a heartbeat for this long, or when a mail still to be sent is this old.
+KSBB_WORKER_HEARTBEAT_MAX_SECONDS = env.int("KSBB_WORKER_HEARTBEAT_MAX_SECONDS", default=60)
+KSBB_OUTBOX_MAX_AGE_SECONDS = env.int("KSBB_OUTBOX_MAX_AGE_SECONDS", default=600)
+# /metrics answers these addresses or networks (the client's address as KSBB_TRUSTED_PROXY_COUNT
+# reads it), and any request with `Authorization: Bearer <KSBB_METRICS_TOKEN>` (when set).
+KSBB_METRICS_ALLOWED_ADDRESSES = env.list(
+    "KSBB_METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"]
+)
+KSBB_METRICS_TOKEN = env.str("KSBB_METRICS_TOKEN", default="")
+try:
+    [ipaddress.ip_network(entry, strict=False) for entry in KSBB_METRICS_ALLOWED_ADDRESSES]
+except ValueError as _error:
+    raise ImproperlyConfigured(f"KSBB_METRICS_ALLOWED_ADDRESSES: {_error}") from None
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -317,6 +377,10 @@ KSBB_TRUSTED_PROXY_COUNT = env.int("KSBB_TRUSTED_PROXY_COUNT", default=0)
 # How long the map layer, the transparency figures and the home page's counts may lag the database
 # (ksbb.lib.snapshots); 0 computes them on every request.
 KSBB_PUBLIC_SNAPSHOT_SECONDS = env.int("KSBB_PUBLIC_SNAPSHOT_SECONDS", default=10)
+# How long the home page, the map and the transparency page may be served to anonymous visitors from
+# a copy (the shared page cache, and browsers, CDNs and nginx through Cache-Control); 0 keeps none
+# (ksbb.lib.http_cache, docs/deploy.md).
+KSBB_PUBLIC_PAGE_SECONDS = env.int("KSBB_PUBLIC_PAGE_SECONDS", default=10)
 # The background worker (procrastinate; ksbb.lib.jobs). True runs a job's function after the commit
 # in the same process instead (the test suite).
 KSBB_JOBS_EAGER = env.bool("KSBB_JOBS_EAGER", default=False)

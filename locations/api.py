@@ -58,6 +58,7 @@ RegionBoundaries = api_schema.geojson_layer(
 @extend_schema_view(retrieve=extend_schema(responses={200: RegionSerializer, 404: NOT_FOUND}))
 @method_decorator(gzip_page, name="dispatch")
 @method_decorator(cache_control(public=True, max_age=3600), name="list")
+@method_decorator(cache_control(public=True, max_age=3600), name="retrieve")
 @method_decorator(condition(etag_func=_regions_etag), name="list")
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """Kota, kecamatan and kelurahan of Jakarta. `?boundary=1` answers GeoJSON with their boundaries."""

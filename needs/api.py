@@ -17,10 +17,11 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from ksbb.lib import api_schema
 from ksbb.lib.api_schema import BAD_PARAMETERS, NOT_FOUND
+from ksbb.lib.http_cache import public_data
 from locations.models import Site
 from needs import layer as needs_layer
-from needs.caching import needs_conditional
-from needs.filters import NeedFilter
+from needs.caching import need_conditional, needs_conditional
+from needs.filters import NeedFilter, known_valid, remember_valid
 from needs.models import AidType, Category, Need, NeedStatus
 
 NeedLayer = api_schema.geojson_layer(
@@ -171,17 +172,20 @@ class NeedPagination(GeoJsonPagination):
     retrieve=extend_schema(responses={200: NeedSerializer, 404: NOT_FOUND}),
 )
 @method_decorator(gzip_page, name="dispatch")
+# Lists and a need's popup show quantities: a cache keeps them but asks each time (their ETags);
+# the layer is a snapshot that may lag anyway (docs/deploy.md, what a CDN may cache).
+@method_decorator(public_data(0), name="list")
+@method_decorator(public_data(0), name="retrieve")
+@method_decorator(public_data(), name="layer")
 @method_decorator(needs_conditional, name="list")
-@method_decorator(needs_conditional, name="retrieve")
+@method_decorator(need_conditional, name="retrieve")
 class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     """Published needs as GeoJSON, filtered like the map. `layer/` is the whole filtered set, light."""
 
     serializer_class = NeedSerializer
     filterset_class = NeedFilter
     pagination_class = NeedPagination
-    queryset = Need.objects.published().select_related(
-        "site__kelurahan__parent__parent", "aid_type__category"
-    )
+    queryset = Need.objects.published().with_places()
 
     def filter_queryset(self, queryset):
         # A need's own URL shows it whatever its status; only lists default to open needs.
@@ -196,14 +200,18 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
         "PostgreSQL; properties: status, category (slug). For the map; use the list for details.",
     )
     @action(detail=False)
-    def layer(self, request):
-        # Validated here, on every request: a bad filter is a 400 whatever the snapshot holds.
-        self.filter_queryset(Need.objects.published())
+    def layer(self, request, format=None):  # noqa: A002 (the router passes layer.json's)
         filters = tuple(
             (name, request.query_params.getlist(name))
             for name in sorted(self.filterset_class.base_filters)
             if name in request.query_params
         )
+        # Validated here: a bad filter is a 400 whatever the snapshot holds. The FilterSet (its
+        # form above all) was most of a layer request's cost, so a set of filters found valid is
+        # trusted for a minute (needs.filters.known_valid).
+        if not known_valid(filters):
+            self.filter_queryset(Need.objects.published())
+            remember_valid(filters)
         return needs_layer.response(request, filters)
 
 
@@ -213,6 +221,7 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "recipients", "color"]
 
 
+@method_decorator(public_data(), name="dispatch")
 @extend_schema_view(retrieve=extend_schema(responses={200: CategorySerializer, 404: NOT_FOUND}))
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CategorySerializer
@@ -231,6 +240,7 @@ class AidTypeSerializer(serializers.ModelSerializer):
         fields = ["id", "category", "name", "unit"]
 
 
+@method_decorator(public_data(), name="dispatch")
 @extend_schema_view(
     list=extend_schema(responses={200: AidTypeSerializer, 400: BAD_PARAMETERS}),
     retrieve=extend_schema(responses={200: AidTypeSerializer, 404: NOT_FOUND}),

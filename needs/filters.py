@@ -1,15 +1,20 @@
 """The one FilterSet behind the map page, the needs list and the needs API."""
 
+import contextlib
 import re
+import time
 
 import django_filters
 from django import forms
 from django.contrib.gis.geos import Polygon
+from django.core.cache import cache
 from django.db.models import Q
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from ksbb.lib.http_cache import page_seconds
 from ksbb.lib.widgets import QuickSelect
 from locations.models import Region, Site
 from needs.models import AidType, Category, Need, NeedStatus
@@ -26,7 +31,8 @@ class RegionChoiceFilter(django_filters.ModelChoiceFilter):
 
     def __init__(self, level: str, **kwargs):
         super().__init__(
-            queryset=Region.objects.filter(level=level).order_by("code"),
+            # The boundary is never shown in a filter (up to 30 kB a region).
+            queryset=Region.objects.filter(level=level).defer("boundary").order_by("code"),
             to_field_name="code",
             method="filter_region",
             widget=QuickSelect,
@@ -134,25 +140,25 @@ class NeedFilter(django_filters.FilterSet):
             data = data.copy()
             data.setlist("status", DEFAULT_STATUSES)
         super().__init__(data, queryset, **kwargs)
-        self._narrow_region_choices()
+        self._offer_choices()
 
-    def _narrow_region_choices(self):
-        """Offer only the kecamatan of the chosen kota, and the kelurahan of the chosen kecamatan.
+    def _offer_choices(self):
+        """The lists' options, from offered_choices() and only when the form is drawn (the API
+        never draws it). The kecamatan offered are the chosen kota's, the kelurahan the chosen
+        kecamatan's.
 
-        Only the offered choices narrow; validation keeps every region, so a mismatched pair gets
-        NeedFilterForm's message naming both rather than a bare "invalid choice".
+        Only the offered choices narrow; validation keeps every region (and reads the database),
+        so a mismatched pair gets NeedFilterForm's message naming both rather than a bare "invalid
+        choice".
         """
         fields = self.form.fields
-        for parent, child in (("kota", "kecamatan"), ("kecamatan", "kelurahan")):
-            code = (self.data or {}).get(parent)
-            # Only a code's shape reaches the query: anything else (a NUL byte, which PostgreSQL
-            # refuses outright) narrows nothing, and the field's own validation names the problem.
-            if code and REGION_CODE.fullmatch(code):
-                field = fields[child]
-                narrowed = field.queryset.filter(code__startswith=code + ".")
-                field.widget.choices = [("", field.empty_label)] + [
-                    (r.code, r.name) for r in narrowed
-                ]
+        for name in LIST_FILTERS:
+            code = (self.data or {}).get(NARROWED_BY.get(name, ""))
+            # Only a code's shape narrows: anything else (a NUL byte) narrows nothing, and the
+            # field's own validation names the problem.
+            prefix = code + "." if code and REGION_CODE.fullmatch(code) else ""
+            field = fields[name]
+            field.widget.choices = _Offered(name, field.empty_label, prefix)
 
     def filter_region(self, queryset, name, region):
         return queryset.in_region(region.code)
@@ -165,6 +171,84 @@ class NeedFilter(django_filters.FilterSet):
 
     def filter_bbox(self, queryset, name, polygon):
         return queryset.filter(site__point__contained=polygon)
+
+
+# The filters drawn as lists of database rows, and the region list each narrows to.
+LIST_FILTERS = ("category", "aid_type", "kota", "kecamatan", "kelurahan")
+NARROWED_BY = {"kecamatan": "kota", "kelurahan": "kecamatan"}
+# How long a new category, aid type or region may take to appear in the map's lists (what a visitor
+# picks is checked against the database whatever the lists offer).
+CHOICES_SECONDS = 60
+CHOICES_KEY = "needs:filter-choices:v1"
+
+
+def offered_choices() -> dict[str, list[tuple[str, str]]]:
+    """Every list filter's options, (value, label) as the field's own iterator would give them:
+    their querysets read once a minute through the cache, not on every map page (the 267
+    kelurahan, 44 kecamatan, 6 kota and the aid types were 300 rows and model instances a page).
+    Not kept at all when the portal keeps no pages (KSBB_PUBLIC_PAGE_SECONDS = 0, the tests)."""
+    keep = page_seconds() > 0
+    if keep:
+        try:
+            found = cache.get(CHOICES_KEY)
+        except Exception:  # a cache backend's own errors (Redis down): read the database
+            found = None
+        if found is not None:
+            return found
+    choices = {}
+    for name in LIST_FILTERS:
+        extra = NeedFilter.base_filters[name].extra
+        to_field = extra.get("to_field_name")
+        choices[name] = [
+            (str(getattr(obj, to_field) if to_field else obj.pk), str(obj))
+            for obj in extra["queryset"]
+        ]
+    if keep:
+        with contextlib.suppress(Exception):
+            cache.set(CHOICES_KEY, choices, CHOICES_SECONDS)
+    return choices
+
+
+# Sets of filters NeedFilter found valid, in this process, and until when they are trusted.
+_VALID: dict[tuple, float] = {}
+_VALID_MAX = 1024
+
+
+def _hashable(filters: tuple) -> tuple:
+    return tuple((name, tuple(values)) for name, values in filters)
+
+
+def known_valid(filters: tuple) -> bool:
+    """Whether these filters ((name, values) pairs) passed NeedFilter's validation less than
+    CHOICES_SECONDS ago in this process: a region or category removed since is noticed by then."""
+    if page_seconds() <= 0:
+        return False
+    until = _VALID.get(_hashable(filters))
+    return until is not None and until > time.monotonic()
+
+
+def remember_valid(filters: tuple) -> None:
+    """Trust these filters for CHOICES_SECONDS (not at all when the portal keeps no pages)."""
+    if page_seconds() <= 0:
+        return
+    if len(_VALID) >= _VALID_MAX:
+        _VALID.clear()
+    _VALID[_hashable(filters)] = time.monotonic() + CHOICES_SECONDS
+
+
+class _Offered(BaseChoiceIterator):
+    """A list filter's options, read when the form is drawn. A ChoiceIterator, so that Django
+    takes them as they are: they are (value, label) strings already, not to be normalised on every
+    draw (330 of them)."""
+
+    def __init__(self, name: str, empty_label, prefix: str):
+        self.name, self.empty_label, self.prefix = name, empty_label, prefix
+
+    def __iter__(self):
+        yield "", self.empty_label
+        for value, label in offered_choices()[self.name]:
+            if value.startswith(self.prefix):
+                yield value, label
 
 
 def parse_bbox(value: str) -> Polygon:

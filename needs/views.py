@@ -3,19 +3,21 @@ from django.core.paginator import InvalidPage, Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from ksbb.lib.http_cache import shared_page
 from needs.filters import NeedFilter
 from needs.models import NeedStatus
 
 PAGE_SIZE = 20
 
 
+@shared_page(params=(*NeedFilter.base_filters, "page"))
 def need_map(request):
     """The public map and, beside it, the list of the same needs; both work without JavaScript."""
     needs = NeedFilter(request.GET)
     page = None
     approximate = False
     if needs.is_valid():
-        queryset = needs.qs.select_related("site__kelurahan__parent__parent", "aid_type__category")
+        queryset = needs.qs.with_places()
         paginator = Paginator(queryset, PAGE_SIZE)
         number = request.GET.get("page") or 1
         try:

@@ -209,11 +209,11 @@ def test_mail_kept_in_the_outbox_waits_for_an_operator(need, real_queue):
 def test_a_mail_job_the_database_failed_is_tried_again():
     """A mail server's refusal is kept on the mail (send_queued_mail retries it); a database
     failure reaches the job, which procrastinate runs again, sooner each time than a human would."""
-    from donations import tasks
-
     from types import SimpleNamespace
 
     from django.db import OperationalError
+
+    from donations import tasks
 
     strategy = tasks.send_mail.retry_strategy
     failure = OperationalError("the database restarts")
