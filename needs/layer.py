@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import re
 
+from django.db import connections, router
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -15,9 +16,10 @@ from django.utils.http import http_date, quote_etag
 
 from ksbb.lib import snapshots
 from ksbb.lib.geojson import feature_collection
+from locations.models import Site
 from needs.caching import data_version
 from needs.filters import NeedFilter
-from needs.models import Need
+from needs.models import AidType, Need
 
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 CONTENT_TYPE = "application/geo+json"
@@ -59,8 +61,22 @@ def build_for(filters: list) -> Layer:
 
 
 def _version() -> str:
-    version = data_version()
-    return f"{version['last']}|{version['count']}"
+    """What a layer shows and what its filters read, in one query: each published need's id,
+    status, aid type, site and title, the sites' last change and the aid types' (their category).
+    Not the counters: a pledge that leaves a need's status as it was changes no marker, so it
+    costs no rebuild (a full rebuild at 50,000 needs is half a second of a core; this, a tenth)."""
+    need, site = Need._meta.db_table, Site._meta.db_table
+    aid_type_history = AidType.history.model._meta.db_table
+    with connections[router.db_for_read(Need)].cursor() as cursor:
+        cursor.execute(
+            f"""SELECT md5(string_agg(concat_ws(':', id, status, aid_type_id, site_id, md5(title)),
+                                      ',' ORDER BY id)),
+                       (SELECT max(updated_at) FROM {site}),
+                       (SELECT max(history_id) FROM {aid_type_history})
+                  FROM {need} WHERE published"""
+        )
+        needs, sites, aid_types = cursor.fetchone()
+    return f"{needs}|{sites}|{aid_types}"
 
 
 def response(request: HttpRequest, filters: tuple) -> HttpResponse:

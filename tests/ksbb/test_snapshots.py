@@ -284,3 +284,15 @@ def test_a_snapshot_keeps_the_pages_language_neutral(client, snapshots_on, need,
     english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="id"' in indonesian and 'lang="en"' in english
     assert "1 kebutuhan terbuka" in indonesian and "1 open need" in english
+
+
+def test_a_pledge_that_changes_no_marker_costs_the_layer_no_rebuild(snapshots_on, need, donor):
+    services.pledge(need=need, collaborator=donor, quantity=10)  # open → partly pledged
+    assert snapshots.rebuild("needs-layer", []) is True
+    services.pledge(need=need, collaborator=donor, quantity=10)  # still partly pledged
+    assert snapshots.rebuild("needs-layer", []) is False
+    services.pledge(need=need, collaborator=donor, quantity=80)  # fully pledged: a new marker
+    assert snapshots.rebuild("needs-layer", []) is True
+    need.site.name = "RW 01 Baru"  # what the search filter reads
+    need.site.save()
+    assert snapshots.rebuild("needs-layer", []) is True
