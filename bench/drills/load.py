@@ -264,6 +264,16 @@ class Crowd:
         times = [p.answer.ended - p.answer.started for p in self.posts(start, end)]
         return p95(times), len(times)
 
+    def report_phases(self, phases: dict[str, tuple[float, float]]) -> None:
+        """One line per phase of a drill: its pledges, their POST p95 and the pages' answers."""
+        width = max(map(len, phases))
+        for name, (start, end) in phases.items():
+            p95_s, n = self.pledge_p95(start, end)
+            say(
+                f"  {name:>{width}}: pledges {self.outcomes(start, end)}; POST p95 {ms(p95_s)} "
+                f"(of {n}); pages: {describe(self.reads(start, end))}"
+            )
+
 
 def pledge(browser: Browser, need: int, who: str, via: str, quantity: int = 1) -> Attempt:
     """One donor pledges `quantity` to `need` by the form or the API, as `who`@drill.invalid."""

@@ -31,7 +31,6 @@ from bench.drills.common import Cluster, Gunicorn, Verdict, run, say, seed, setu
 from bench.drills.load import (
     Crowd,
     Worker,
-    describe,
     final_checks,
     ms,
     ok,
@@ -124,12 +123,7 @@ def main() -> int:
                     "refused": (t_refused, t_back),
                     "back": (t_back, t_end),
                 }
-                for name, (start, end) in phases.items():
-                    p95, n = crowd.pledge_p95(start, end)
-                    say(
-                        f"  {name:>8}: pledges {crowd.outcomes(start, end)}; POST p95 {ms(p95)} "
-                        f"(of {n}); pages: {describe(crowd.reads(start, end))}"
-                    )
+                crowd.report_phases(phases)
                 failed = [p for p in crowd.pledges() if p.outcome in ("failed", "form failed")]
                 verdict.check(
                     not failed and all(crowd.posts(*phases[name]) for name in phases),

@@ -34,7 +34,6 @@ from bench.drills.load import (
     Worker,
     describe,
     final_checks,
-    ms,
     ok,
     pledge,
     seed_hot,
@@ -190,12 +189,7 @@ def main() -> int:
                     "back": (t_up, t_after),
                     "after": (t_after, t_end),
                 }
-                for name, (start, end) in phases.items():
-                    p95, n = crowd.pledge_p95(start, end)
-                    say(
-                        f"  {name:>7}: pledges {crowd.outcomes(start, end)}; POST p95 {ms(p95)} "
-                        f"(of {n}); pages: {describe(crowd.reads(start, end))}"
-                    )
+                crowd.report_phases(phases)
                 failed = [p for p in crowd.pledges() if p.outcome in ("failed", "form failed")]
                 by_server = {
                     url: sum(

@@ -46,7 +46,6 @@ from bench.drills.load import (
     Worker,
     describe,
     final_checks,
-    ms,
     ok,
     pledge,
     seed_hot,
@@ -268,12 +267,7 @@ def main() -> int:
                     "down": (t_down, t_up),
                     "back": (t_up, t_end),
                 }
-                for name, (start, end) in phases.items():
-                    p95, n = crowd.pledge_p95(start, end)
-                    say(
-                        f"  {name:>8}: pages: {describe(crowd.reads(start, end))}; pledges "
-                        f"{crowd.outcomes(start, end)}; POST p95 {ms(p95)} (of {n})"
-                    )
+                crowd.report_phases(phases)
                 verdict.check(
                     commits_in_step > 0,
                     "in step, public reads go to the replica",

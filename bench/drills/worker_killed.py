@@ -38,9 +38,7 @@ from bench.drills.common import Cluster, Gunicorn, Verdict, run, say, seed, setu
 from bench.drills.load import (
     Crowd,
     Worker,
-    describe,
     final_checks,
-    ms,
     ok,
     seed_hot,
     unsent_mail,
@@ -148,12 +146,7 @@ def main() -> int:
                     "no worker": (t_kill, t_restart),
                     "new worker": (t_restart, t_end),
                 }
-                for name, (start, end) in phases.items():
-                    p95, n = crowd.pledge_p95(start, end)
-                    say(
-                        f"  {name:>10}: pledges {crowd.outcomes(start, end)}; POST p95 "
-                        f"{ms(p95)} (of {n}); pages: {describe(crowd.reads(start, end))}"
-                    )
+                crowd.report_phases(phases)
                 verdict.check(
                     len(mails_in_hand) > 0 and sent_in_hand == 0,
                     "at the kill, the worker had mail jobs in hand, none sent",
