@@ -5,7 +5,6 @@ gunicorn with several workers, the requests of every worker process in one scrap
 import http.client
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
@@ -18,6 +17,7 @@ from django.db import OperationalError, connection
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.server import stop
 from donations import services
 from donations.mail import MAX_ATTEMPTS
 from donations.models import OutboundMail
@@ -205,12 +205,7 @@ def gunicorn(django_db_setup, tmp_path_factory):
                 pytest.fail("gunicorn did not listen: " + log_path.read_text()[-3000:])
             yield {"port": port, "dir": metrics_dir, "log": log_path, "pid": proc.pid}
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop(proc)
 
 
 def _live_count(port: int) -> float:
