@@ -448,8 +448,13 @@ _PER_REGION = [
 
 
 def _total_rows(as_of=None) -> Iterator[dict]:
-    """The page's figures, one per row (long format), so they can be compared with a recomputation."""
-    f = figures.figures(as_of)
+    """The page's figures, one per row (long format), so they can be compared with a recomputation.
+    Read at the call, not at the first row: figures not counted yet (snapshots.NotReady) are an
+    answer of their own, not a download cut short."""
+    return _figure_rows(figures.figures(as_of))
+
+
+def _figure_rows(f: dict) -> Iterator[dict]:
     stamp = {"as_of": f["as_of"] or "", "computed_at": f["computed_at"]}
 
     def row(figure, value, **keys):
@@ -520,12 +525,12 @@ class _Echo:
         return value
 
 
-def csv_lines(dataset: Dataset, as_of=None) -> Iterator[str]:
+def csv_lines(dataset: Dataset, rows: Iterable[dict]) -> Iterator[str]:
     """The CSV text, line by line: the header, the HXL hashtag row, then the rows."""
     writer = csv.writer(_Echo())
     yield writer.writerow([c.name for c in dataset.columns])
     yield writer.writerow([c.hxl for c in dataset.columns])
-    for row in dataset.rows(as_of):
+    for row in rows:
         yield writer.writerow([safe_cell(_text(row.get(c.name))) for c in dataset.columns])
 
 
@@ -546,7 +551,7 @@ def response(name: str, fmt: str, as_of: datetime.date | None = None) -> HttpRes
     dataset = DATASETS[name]
     if fmt == "csv":
         resp = StreamingHttpResponse(
-            csv_lines(dataset, as_of), content_type="text/csv; charset=utf-8"
+            csv_lines(dataset, dataset.rows(as_of)), content_type="text/csv; charset=utf-8"
         )
     elif fmt == "geojson":
         from ksbb.lib.geojson import feature_collection

@@ -122,12 +122,10 @@ def open_data(request, dataset: str, fmt: str):
     as_of, error = _as_of(request)
     if error:
         return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
-    if dataset == "totals":
-        try:  # before the download starts: a half-written file would look complete
-            public_figures.figures(as_of)
-        except snapshots.NotReady:
-            return _being_counted(request)
-    return opendata.response(dataset, fmt, as_of)
+    try:
+        return opendata.response(dataset, fmt, as_of)
+    except snapshots.NotReady:
+        return _being_counted(request)
 
 
 def _being_counted(request):
