@@ -31,7 +31,7 @@ warnings.filterwarnings("ignore", "No directory at", UserWarning)
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.cache import cache  # noqa: E402
+from django.core.cache import cache, caches  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
@@ -174,10 +174,9 @@ def run(
 
 
 def _forced_rebuild():
-    """The worker's rebuild when the data changed: its stored version no longer matches."""
-    snapshots._write(  # noqa: SLF001
-        snapshots.key("transparency", [None]), snapshots.Entry(value=None, version="changed")
-    )
+    """The worker's rebuild when nothing stored matches the data (both stores emptied)."""
+    cache.clear()
+    caches[snapshots.STORE].clear()
     snapshots.rebuild("transparency", [None])
 
 

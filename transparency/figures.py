@@ -32,7 +32,6 @@ import datetime
 import zoneinfo
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, router
 from django.db.models import (
     Count,
@@ -351,10 +350,7 @@ def _build_home(parts: list) -> dict[str, Any]:
     """Today's headline figures (the same as the transparency page's and totals.json's), the aid
     delivered per aid type, and open needs per category and per kota. Plain values, so a snapshot
     can keep them."""
-    if settings.KSBB_PUBLIC_SNAPSHOT_SECONDS > 0:
-        # In the worker: today's figures first, if their data changed too (else a no-op).
-        snapshots.rebuild("transparency", [None])
-    today = figures()
+    today = snapshots.current("transparency", [None])
     open_needs = Q(aid_types__needs__published=True, aid_types__needs__status__in=OPEN_STATUSES)
     categories = (
         Category.objects.filter(is_active=True)

@@ -111,14 +111,27 @@ def snapshot(name: str, parts) -> Any:
 def rebuild(name: str, parts) -> bool:
     """Build `name` for `parts` again if its data changed since the stored value was built (the
     worker's job). Returns whether it built."""
+    return _refreshed(name, parts)[1]
+
+
+def current(name: str, parts) -> Any:
+    """The value of `name` for `parts` as of now, built first if its data changed: for the worker,
+    when an aggregate is made from another one (the home page's figures from today's)."""
+    if settings.KSBB_PUBLIC_SNAPSHOT_SECONDS <= 0:
+        return REGISTRY[name].build(normalized(parts))
+    return _refreshed(name, parts)[0].value
+
+
+def _refreshed(name: str, parts) -> tuple[Entry, bool]:
     aggregate = REGISTRY[name]
     cache_key = key(name, parts)
-    current = aggregate.version()  # before the build: a change during it shows next time
+    version = aggregate.version()  # before the build: a change during it shows next time
     stored = _read(cache_key)
-    if stored is not None and stored.version == current:
-        return False
-    _write(cache_key, Entry(aggregate.build(parts), current))
-    return True
+    if stored is not None and stored.version == version:
+        return stored, False
+    entry = Entry(aggregate.build(normalized(parts)), version)
+    _write(cache_key, entry)
+    return entry, True
 
 
 @app.task(name="ksbb.rebuild_snapshot", queue="figures")
