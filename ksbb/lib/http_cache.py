@@ -265,22 +265,19 @@ class _Copy:
 
 def _may_keep(request, response, plan: _Plan) -> bool:
     """Whether this page, made for this request, may be answered to every anonymous visitor."""
-    messages = getattr(request, "_messages", None)
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
     return (
         request.method == "GET"
         and response.status_code == 200
         and not response.streaming
-        and not response.cookies
         and _is_public(response)
+        # No cookie, flash message or CSP nonce of this visitor's (the safety net's own rule).
+        and private_reason(request, response) is None
         # Made in the language of its key (a view that switched languages is not kept).
         and translation.get_language() == plan.language
-        # Nothing that belongs to this visitor: a CSRF token, the CSP nonce, a flash message, a
-        # session written to, a signed-in user.
+        # Nor a CSRF token, a session written to, or a signed-in user.
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        and getattr(request, "_csp_nonce", None) is None
-        and not (messages is not None and (messages.used or messages.added_new))
         and not (session is not None and session.modified)
         and not (user is not None and user.is_authenticated)
     )
