@@ -3,7 +3,6 @@ from django-prometheus; the portal's own figures read from the database when scr
 gunicorn with several workers, the requests of every worker process in one scrape."""
 
 import http.client
-import os
 import re
 import socket
 import subprocess
@@ -23,7 +22,7 @@ from donations.mail import MAX_ATTEMPTS
 from donations.models import OutboundMail
 from ksbb import metrics
 from tests.ksbb.test_health import _mail
-from tests.ksbb.test_serve import _database_url, _free_port
+from tests.ksbb.test_serve import _free_port, production_env
 
 ROOT = Path(settings.BASE_DIR)
 OUTSIDE = "203.0.113.7"  # an address on the internet (TEST-NET-3)
@@ -169,19 +168,7 @@ def gunicorn(django_db_setup, tmp_path_factory):
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")
     port = _free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/root"),
-        "DEBUG": "0",
-        "SECRET_KEY": "m" * 60 + "-metrics-test",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "EMAIL_URL": "consolemail://",
-        "DATABASE_URL": _database_url(),
-        "STATIC_ROOT": str(tmp / "static"),
-        "PORT": str(port),
-        "GUNICORN_WORKERS": "3",
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
+    env = production_env(tmp, port, GUNICORN_WORKERS="3", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     log_path = tmp / "gunicorn.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(

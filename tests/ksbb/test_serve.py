@@ -93,12 +93,9 @@ def _database_url() -> str:
     return f"postgis://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-@pytest.fixture(scope="module")
-def server(django_db_setup, tmp_path_factory):
-    """gunicorn with the production settings (only the environment, DEBUG off) on a free port."""
-    tmp = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    env = {
+def production_env(tmp, port: int, **extra: str) -> dict:
+    """Only what a production start sets (DEBUG off), nothing of the test run's environment."""
+    return {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),
         "DEBUG": "0",
@@ -108,8 +105,16 @@ def server(django_db_setup, tmp_path_factory):
         "DATABASE_URL": _database_url(),
         "STATIC_ROOT": str(tmp / "static"),
         "PORT": str(port),
-        "GUNICORN_WORKERS": "1",
+        **extra,
     }
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory):
+    """gunicorn with the production settings (only the environment, DEBUG off) on a free port."""
+    tmp = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = production_env(tmp, port, GUNICORN_WORKERS="1")
     # The API docs' and browsable API's bundles are left out only to keep this test quick (their
     # brotli pass takes most of collectstatic's time); the pages fetched here do not use them.
     subprocess.run(
