@@ -25,13 +25,12 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 from bench import server as portal
-from bench.drills.common import Browser, Cluster, Gunicorn, Verdict, run, say, seed, setup_django
+from bench.drills.common import Browser, Gunicorn, Verdict, run, say
 from bench.drills.load import (
     Crowd,
     Worker,
@@ -39,7 +38,7 @@ from bench.drills.load import (
     final_checks,
     ms,
     ok,
-    seed_hot,
+    stage,
     wait_until,
     warm_up,
 )
@@ -161,142 +160,132 @@ def _posting(crowd: Crowd) -> list:
 def main() -> int:
     verdict = Verdict("App server killed drill")
     say("Drill: one of two app servers is killed behind nginx, under load")
-    work = Path(tempfile.mkdtemp(prefix="ksbb-drill-"))
-    try:
-        with Cluster() as cluster:
-            setup_django(cluster.url, LOG_LEVEL="WARNING")
-            needs = seed(200)
-            hot = seed_hot(needs)
-            from django.db import connections
+    with stage() as (work, cluster, needs, hot):
+        from donations.models import Pledge
 
-            from donations.models import Pledge
-
-            connections.close_all()
-            smtp_port, received = portal.free_port(), []
-            env = dict(
-                SECRET_KEY=secrets.token_urlsafe(50),  # one release on both servers
-                EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-                KSBB_TRUSTED_PROXY_COUNT="1",
-                GUNICORN_WORKERS="2",
+        smtp_port, received = portal.free_port(), []
+        env = dict(
+            SECRET_KEY=secrets.token_urlsafe(50),  # one release on both servers
+            EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+            KSBB_TRUSTED_PROXY_COUNT="1",
+            GUNICORN_WORKERS="2",
+        )
+        with (
+            SmtpServer(smtp_port, received),
+            Gunicorn(cluster.url, work, name="gunicorn-a", **env) as a,
+            Gunicorn(cluster.url, work, name="gunicorn-b", collect=False, **env) as b,
+            Worker(a.env, work) as worker,
+            Nginx(work / "nginx", a.port, b.port) as nginx,
+        ):
+            worker.wait_registered()
+            warm_up(nginx.url)
+            say(
+                f"  own cluster, {len(needs)} needs; nginx on {nginx.port} in front of "
+                f"gunicorn A on {a.port} and B on {b.port} (2 workers each); the worker"
             )
-            with (
-                SmtpServer(smtp_port, received),
-                Gunicorn(cluster.url, work, name="gunicorn-a", **env) as a,
-                Gunicorn(cluster.url, work, name="gunicorn-b", collect=False, **env) as b,
-                Worker(a.env, work) as worker,
-                Nginx(work / "nginx", a.port, b.port) as nginx,
-            ):
-                worker.wait_registered()
-                warm_up(nginx.url)
+            with Crowd([nginx.url], needs, hot, donors=4) as crowd:
+                time.sleep(WARM_S)
+                t0 = crowd.mark("baseline")
+                time.sleep(BASELINE_S)
+                # The moment that tells most: while pledges are being answered (on A, or B).
+                wait_until(lambda: _posting(crowd), 10, step=0.01)
+                posting = _posting(crowd)
+                os.killpg(a.process.pid, signal.SIGKILL)
+                a.process.wait()
+                t_kill = crowd.mark("killed")
                 say(
-                    f"  own cluster, {len(needs)} needs; nginx on {nginx.port} in front of "
-                    f"gunicorn A on {a.port} and B on {b.port} (2 workers each); the worker"
+                    f"  {t_kill - t0:.0f} s: server A killed (SIGKILL of its process group) "
+                    f"with {len(posting)} pledge POSTs in flight through nginx (to A or B)"
                 )
-                with Crowd([nginx.url], needs, hot, donors=4) as crowd:
-                    time.sleep(WARM_S)
-                    t0 = crowd.mark("baseline")
-                    time.sleep(BASELINE_S)
-                    # The moment that tells most: while pledges are being answered (on A, or B).
-                    wait_until(lambda: _posting(crowd), 10, step=0.01)
-                    posting = _posting(crowd)
-                    os.killpg(a.process.pid, signal.SIGKILL)
-                    a.process.wait()
-                    t_kill = crowd.mark("killed")
-                    say(
-                        f"  {t_kill - t0:.0f} s: server A killed (SIGKILL of its process group) "
-                        f"with {len(posting)} pledge POSTs in flight through nginx (to A or B)"
-                    )
-                    time.sleep(SWITCH_S)
-                    t_restart = crowd.mark("restart")
-                    a.process = portal.start(a.env, work / "gunicorn-a-again.log")
-                    portal.wait_until_up(a.url + "/health/live/", a.process)
-                    t_back = crowd.mark("back")
-                    say(f"  {t_back - t0:.0f} s: server A started again")
-                    time.sleep(REJOIN_S)
-                    t_end = crowd.mark("stop")
+                time.sleep(SWITCH_S)
+                t_restart = crowd.mark("restart")
+                a.process = portal.start(a.env, work / "gunicorn-a-again.log")
+                portal.wait_until_up(a.url + "/health/live/", a.process)
+                t_back = crowd.mark("back")
+                say(f"  {t_back - t0:.0f} s: server A started again")
+                time.sleep(REJOIN_S)
+                t_end = crowd.mark("stop")
 
-                phases = {
-                    "baseline": (t0, t_kill),
-                    "switch": (t_kill, t_kill + SWITCH_WINDOW_S),
-                    "A down": (t_kill + SWITCH_WINDOW_S, t_restart),
-                    "A back": (t_restart, t_end),
-                }
-                for name, (start, end) in phases.items():
-                    answers = crowd.answers(start, end)
-                    p95, n = crowd.pledge_p95(start, end)
-                    say(
-                        f"  {name:>8}: {describe(answers)}; answered "
-                        f"{_described(_upstreams(answers, a.port, b.port))}; pledges "
-                        f"{crowd.outcomes(start, end)}; POST p95 {ms(p95)} (of {n})"
-                    )
-                everything = crowd.answers(t0, t_end)
-                gets = [r for r in everything if r.method == "GET"]
-                failed_gets = [r for r in gets if not ok(r)]
-                passed_on = [
-                    r for r in gets if r.ended >= t_kill and "," in r.headers.get("x-upstream", "")
-                ]
-                verdict.check(
-                    not failed_gets,
-                    "no GET fails: nginx passes those A could not answer to B",
-                    f"{len(gets) - len(failed_gets)} of {len(gets)} GETs succeeded, "
-                    f"{len(passed_on)} of them after A failed them"
-                    + (f"; failed: {describe(failed_gets)}" if failed_gets else ""),
+            phases = {
+                "baseline": (t0, t_kill),
+                "switch": (t_kill, t_kill + SWITCH_WINDOW_S),
+                "A down": (t_kill + SWITCH_WINDOW_S, t_restart),
+                "A back": (t_restart, t_end),
+            }
+            for name, (start, end) in phases.items():
+                answers = crowd.answers(start, end)
+                p95, n = crowd.pledge_p95(start, end)
+                say(
+                    f"  {name:>8}: {describe(answers)}; answered "
+                    f"{_described(_upstreams(answers, a.port, b.port))}; pledges "
+                    f"{crowd.outcomes(start, end)}; POST p95 {ms(p95)} (of {n})"
                 )
-                failed_posts = [
-                    p for p in crowd.posts(t0, t_end) if p.outcome in ("failed", "form failed")
-                ]
-                late = [p for p in failed_posts if p.answer.ended >= t_kill + SWITCH_WINDOW_S]
-                early = [p for p in failed_posts if p.answer.ended < t_kill]
-                recorded = set(
-                    Pledge.objects.filter(
-                        collaborator__email__in=[p.email for p in failed_posts]
-                    ).values_list("collaborator__email", flat=True)
+            everything = crowd.answers(t0, t_end)
+            gets = [r for r in everything if r.method == "GET"]
+            failed_gets = [r for r in gets if not ok(r)]
+            passed_on = [
+                r for r in gets if r.ended >= t_kill and "," in r.headers.get("x-upstream", "")
+            ]
+            verdict.check(
+                not failed_gets,
+                "no GET fails: nginx passes those A could not answer to B",
+                f"{len(gets) - len(failed_gets)} of {len(gets)} GETs succeeded, "
+                f"{len(passed_on)} of them after A failed them"
+                + (f"; failed: {describe(failed_gets)}" if failed_gets else ""),
+            )
+            failed_posts = [
+                p for p in crowd.posts(t0, t_end) if p.outcome in ("failed", "form failed")
+            ]
+            late = [p for p in failed_posts if p.answer.ended >= t_kill + SWITCH_WINDOW_S]
+            early = [p for p in failed_posts if p.answer.ended < t_kill]
+            recorded = set(
+                Pledge.objects.filter(
+                    collaborator__email__in=[p.email for p in failed_posts]
+                ).values_list("collaborator__email", flat=True)
+            )
+            after_switch = crowd.answers(t_kill + SWITCH_WINDOW_S, t_restart)
+            failed_after = [r for r in after_switch if r.method == "GET" and not ok(r)] + [
+                p.answer
+                for p in crowd.pledges(t_kill + SWITCH_WINDOW_S, t_restart)
+                if p.outcome in ("failed", "form failed")
+            ]
+            if failed_posts:
+                seen = failed_posts[0].answer
+                say(
+                    f"  what those donors saw: HTTP {seen.status}, "
+                    f"“{' '.join(re.sub('<[^>]+>', ' ', seen.body).split())[:60]}”"
+                    if seen.status
+                    else f"  what those donors saw: {seen.error}"
                 )
-                after_switch = crowd.answers(t_kill + SWITCH_WINDOW_S, t_restart)
-                failed_after = [r for r in after_switch if r.method == "GET" and not ok(r)] + [
-                    p.answer
-                    for p in crowd.pledges(t_kill + SWITCH_WINDOW_S, t_restart)
-                    if p.outcome in ("failed", "form failed")
-                ]
-                if failed_posts:
-                    seen = failed_posts[0].answer
-                    say(
-                        f"  what those donors saw: HTTP {seen.status}, "
-                        f"“{' '.join(re.sub('<[^>]+>', ' ', seen.body).split())[:60]}”"
-                        if seen.status
-                        else f"  what those donors saw: {seen.error}"
-                    )
-                verdict.check(
-                    not late and not early and not failed_after,
-                    "only the POSTs in flight on A at the kill fail; after it, B answers everything",
-                    (
-                        f"{len(failed_posts)} pledge POSTs failed "
-                        f"({describe(p.answer for p in failed_posts)}) within "
-                        f"{SWITCH_WINDOW_S} s of the kill"
-                        + (f" ({len(late) + len(early)} outside it)" if late or early else "")
-                        + f", {len(recorded)} of them recorded anyway (committed, then the server "
-                        f"died before answering: the donor saw an error for a pledge that exists, "
-                        f"and gets its mail), {len(failed_posts) - len(recorded)} not (rolled back "
-                        "with the killed connection)"
-                        if failed_posts
-                        else "no pledge POST was in flight on A at the kill"
-                    )
-                    + f"; after the switch {len(failed_after)} failures in "
-                    f"{describe(after_switch)}, answered "
-                    f"{_described(_upstreams(after_switch, a.port, b.port))}",
+            verdict.check(
+                not late and not early and not failed_after,
+                "only the POSTs in flight on A at the kill fail; after it, B answers everything",
+                (
+                    f"{len(failed_posts)} pledge POSTs failed "
+                    f"({describe(p.answer for p in failed_posts)}) within "
+                    f"{SWITCH_WINDOW_S} s of the kill"
+                    + (f" ({len(late) + len(early)} outside it)" if late or early else "")
+                    + f", {len(recorded)} of them recorded anyway (committed, then the server "
+                    f"died before answering: the donor saw an error for a pledge that exists, "
+                    f"and gets its mail), {len(failed_posts) - len(recorded)} not (rolled back "
+                    "with the killed connection)"
+                    if failed_posts
+                    else "no pledge POST was in flight on A at the kill"
                 )
-                rejoined = _upstreams(crowd.answers(t_restart, t_end), a.port, b.port)
-                verdict.check(
-                    rejoined.get("A", 0) > 0,
-                    "once A is back, nginx gives it traffic again",
-                    _described(rejoined),
-                )
-                final_checks(verdict, crowd.accepted, received, drain_s=30)
-                if verdict.broken:
-                    say("  nginx's error log ends:\n" + nginx.log_tail())
-                    say("  gunicorn B's log ends:\n" + b.log_tail())
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                + f"; after the switch {len(failed_after)} failures in "
+                f"{describe(after_switch)}, answered "
+                f"{_described(_upstreams(after_switch, a.port, b.port))}",
+            )
+            rejoined = _upstreams(crowd.answers(t_restart, t_end), a.port, b.port)
+            verdict.check(
+                rejoined.get("A", 0) > 0,
+                "once A is back, nginx gives it traffic again",
+                _described(rejoined),
+            )
+            final_checks(verdict, crowd.accepted, received, drain_s=30)
+            if verdict.broken:
+                say("  nginx's error log ends:\n" + nginx.log_tail())
+                say("  gunicorn B's log ends:\n" + b.log_tail())
     return verdict.exit_code()
 
 

@@ -22,20 +22,51 @@ import itertools
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from bench import server as portal
-from bench.drills.common import Answer, Browser, Verdict, say
+from bench.drills.common import Answer, Browser, Cluster, Verdict, say, seed, setup_django
 
 HOT_NEEDS, HOT_QUANTITY = 12, 8
 FIELD_ERROR = re.compile(r'id="id_(\w+)-error"')
+
+
+class Stage(NamedTuple):
+    work: Path  # a folder of the drill's own (static files, logs)
+    cluster: Cluster
+    needs: list[int]
+    hot: list[int]  # the last of `needs`, made small (seed_hot)
+
+
+@contextmanager
+def stage(needs: int = 200) -> Iterator[Stage]:
+    """What every drill under load starts from: a folder and a PostgreSQL cluster of its own,
+    Django set up on it, `needs` needs seeded with a few hot ones, and no connection left open
+    (the servers the drill starts have theirs). Both are removed afterwards."""
+    work = Path(tempfile.mkdtemp(prefix="ksbb-drill-"))
+    try:
+        with Cluster() as cluster:
+            setup_django(cluster.url, LOG_LEVEL="WARNING")
+            seeded = seed(needs)
+            hot = seed_hot(seeded)
+            from django.db import connections
+
+            connections.close_all()
+            yield Stage(work, cluster, seeded, hot)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def seed_hot(needs: list[int], count: int = HOT_NEEDS) -> list[int]:

@@ -23,12 +23,10 @@ import hashlib
 import secrets
 import shutil
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 from bench import server as portal
-from bench.drills.common import Browser, Cluster, Gunicorn, Verdict, run, say, seed, setup_django
+from bench.drills.common import Browser, Gunicorn, Verdict, run, say
 from bench.drills.load import (
     Crowd,
     Worker,
@@ -36,7 +34,7 @@ from bench.drills.load import (
     final_checks,
     ok,
     pledge,
-    seed_hot,
+    stage,
     warm_up,
 )
 from bench.drills.smtp import SmtpServer
@@ -117,18 +115,13 @@ def _counted(attempts) -> str:
 def main() -> int:
     verdict = Verdict("Redis outage drill")
     say("Drill: the shared Redis cache dies under load, and comes back")
-    work = Path(tempfile.mkdtemp(prefix="ksbb-drill-"))
     redis = Redis().start()
     try:
-        with Cluster() as cluster:
-            setup_django(cluster.url, LOG_LEVEL="WARNING")
-            needs = seed(200)
-            hot = seed_hot(needs)
+        with stage() as (work, cluster, needs, hot):
             probe_need = needs[0]
             crowd_needs = needs[1:]
-            from django.db import connection, connections
+            from django.db import connection
 
-            connections.close_all()
             smtp_port, received = portal.free_port(), []
             env = dict(
                 SECRET_KEY=secrets.token_urlsafe(50),  # one release on both servers
@@ -244,7 +237,6 @@ def main() -> int:
                     say("  the worker's log ends:\n" + worker.log_tail())
     finally:
         redis.kill()
-        shutil.rmtree(work, ignore_errors=True)
     return verdict.exit_code()
 
 

@@ -25,9 +25,7 @@ need's page, as the form's redirect and a curious donor do. Promises checked:
 
 import re
 import shutil
-import tempfile
 import time
-from pathlib import Path
 
 from bench import server as portal
 from bench.drills.common import (
@@ -38,8 +36,6 @@ from bench.drills.common import (
     Verdict,
     run,
     say,
-    seed,
-    setup_django,
 )
 from bench.drills.load import (
     Crowd,
@@ -48,7 +44,7 @@ from bench.drills.load import (
     final_checks,
     ok,
     pledge,
-    seed_hot,
+    stage,
     wait_until,
     warm_up,
 )
@@ -188,140 +184,130 @@ def read_your_writes(url: str, need: int, label: str) -> dict:
 def main() -> int:
     verdict = Verdict("Replica lag drill")
     say("Drill: the streaming replica falls behind, then stops, under load")
-    work = Path(tempfile.mkdtemp(prefix="ksbb-drill-"))
-    try:
-        with Cluster() as cluster:
-            setup_django(cluster.url, LOG_LEVEL="WARNING")
-            needs = seed(200)
-            hot = seed_hot(needs)
-            probe_needs, crowd_needs = needs[:PROBE_NEEDS], needs[PROBE_NEEDS:]
-            from django.db import connections
+    with stage() as (work, cluster, needs, hot):
+        probe_needs, crowd_needs = needs[:PROBE_NEEDS], needs[PROBE_NEEDS:]
 
-            from needs.models import Need
+        from needs.models import Need
 
-            connections.close_all()
-            smtp_port, received = portal.free_port(), []
-            with (
-                Replica(cluster) as replica,
-                SmtpServer(smtp_port, received),
-                Gunicorn(
-                    cluster.url,
-                    work,
-                    REPLICA_DATABASE_URL=replica.url,
-                    EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-                ) as app,
-                Worker(app.env, work) as worker,
-            ):
-                worker.wait_registered()
-                warm_up(app.url)
-                say(
-                    f"  own primary on {cluster.port} and streaming replica on {replica.port} "
-                    f"(pg_basebackup -R); {len(needs)} needs; gunicorn (3 workers) with "
-                    "REPLICA_DATABASE_URL, the worker"
-                )
-                probes = []
-                with Crowd([app.url], crowd_needs, hot) as crowd:
-                    time.sleep(WARM_S)
-                    t0 = crowd.mark("in step")
-                    commits_before = replica.commits()
-                    time.sleep(BASELINE_S)
-                    commits_in_step = replica.commits() - commits_before
-                    probes.append(read_your_writes(app.url, probe_needs[0], "in-step"))
+        smtp_port, received = portal.free_port(), []
+        with (
+            Replica(cluster) as replica,
+            SmtpServer(smtp_port, received),
+            Gunicorn(
+                cluster.url,
+                work,
+                REPLICA_DATABASE_URL=replica.url,
+                EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+            ) as app,
+            Worker(app.env, work) as worker,
+        ):
+            worker.wait_registered()
+            warm_up(app.url)
+            say(
+                f"  own primary on {cluster.port} and streaming replica on {replica.port} "
+                f"(pg_basebackup -R); {len(needs)} needs; gunicorn (3 workers) with "
+                "REPLICA_DATABASE_URL, the worker"
+            )
+            probes = []
+            with Crowd([app.url], crowd_needs, hot) as crowd:
+                time.sleep(WARM_S)
+                t0 = crowd.mark("in step")
+                commits_before = replica.commits()
+                time.sleep(BASELINE_S)
+                commits_in_step = replica.commits() - commits_before
+                probes.append(read_your_writes(app.url, probe_needs[0], "in-step"))
 
-                    replica.psql("postgres", "SELECT pg_wal_replay_pause()")
-                    t_pause = crowd.mark("lagging")
-                    say(f"  {t_pause - t0:.0f} s: replay paused on the replica")
-                    # A pledge the primary has and the replica will not, for a stranger to look for.
-                    stranger_attempt = pledge(
-                        Browser(app.url), probe_needs[1], "before-the-stranger", "api", 3
-                    )
-                    stranger_since = time.monotonic()
-                    probes.append(read_your_writes(app.url, probe_needs[2], "lagging"))
-                    time.sleep(max(0.0, LAG_BOUND_S + 3 - (time.monotonic() - stranger_since)))
-                    behind = replica.behind()
-                    stranger_saw, _ = _need_page(Browser(app.url), probe_needs[1])
-                    stranger_expected = Need.objects.get(pk=probe_needs[1]).quantity_pledged
-                    say(f"    the replica: {behind}")
+                replica.psql("postgres", "SELECT pg_wal_replay_pause()")
+                t_pause = crowd.mark("lagging")
+                say(f"  {t_pause - t0:.0f} s: replay paused on the replica")
+                # A pledge the primary has and the replica will not, for a stranger to look for.
+                stranger_attempt = pledge(
+                    Browser(app.url), probe_needs[1], "before-the-stranger", "api", 3
+                )
+                stranger_since = time.monotonic()
+                probes.append(read_your_writes(app.url, probe_needs[2], "lagging"))
+                time.sleep(max(0.0, LAG_BOUND_S + 3 - (time.monotonic() - stranger_since)))
+                behind = replica.behind()
+                stranger_saw, _ = _need_page(Browser(app.url), probe_needs[1])
+                stranger_expected = Need.objects.get(pk=probe_needs[1]).quantity_pledged
+                say(f"    the replica: {behind}")
 
-                    replica.psql("postgres", "SELECT pg_wal_replay_resume()")
-                    wait_until(replica.caught_up, 30, step=0.2)
-                    replica.stop("fast")
-                    t_down = crowd.mark("down")
-                    say(f"  {t_down - t0:.0f} s: replay resumed, caught up; the replica stopped")
-                    time.sleep(2)
-                    probes.append(read_your_writes(app.url, probe_needs[3], "replica-down"))
-                    time.sleep(max(0.0, DOWN_S - (time.monotonic() - t_down)))
+                replica.psql("postgres", "SELECT pg_wal_replay_resume()")
+                wait_until(replica.caught_up, 30, step=0.2)
+                replica.stop("fast")
+                t_down = crowd.mark("down")
+                say(f"  {t_down - t0:.0f} s: replay resumed, caught up; the replica stopped")
+                time.sleep(2)
+                probes.append(read_your_writes(app.url, probe_needs[3], "replica-down"))
+                time.sleep(max(0.0, DOWN_S - (time.monotonic() - t_down)))
 
-                    replica.start()
-                    wait_until(replica.streaming, 60, step=0.2)
-                    t_up = crowd.mark("back")
-                    say(f"  {t_up - t0:.0f} s: the replica started again, streaming")
-                    commits_back = replica.commits()
-                    time.sleep(AFTER_S)
-                    commits_after = replica.commits() - commits_back
-                    t_end = crowd.mark("stop")
+                replica.start()
+                wait_until(replica.streaming, 60, step=0.2)
+                t_up = crowd.mark("back")
+                say(f"  {t_up - t0:.0f} s: the replica started again, streaming")
+                commits_back = replica.commits()
+                time.sleep(AFTER_S)
+                commits_after = replica.commits() - commits_back
+                t_end = crowd.mark("stop")
 
-                phases = {
-                    "in step": (t0, t_pause),
-                    "lagging": (t_pause, t_down),
-                    "down": (t_down, t_up),
-                    "back": (t_up, t_end),
-                }
-                crowd.report_phases(phases)
+            phases = {
+                "in step": (t0, t_pause),
+                "lagging": (t_pause, t_down),
+                "down": (t_down, t_up),
+                "back": (t_up, t_end),
+            }
+            crowd.report_phases(phases)
+            verdict.check(
+                commits_in_step > 0,
+                "in step, public reads go to the replica",
+                f"{commits_in_step} transactions on the replica in {BASELINE_S} s",
+            )
+            for probe in probes:
                 verdict.check(
-                    commits_in_step > 0,
-                    "in step, public reads go to the replica",
-                    f"{commits_in_step} transactions on the replica in {BASELINE_S} s",
+                    bool(probe["accepted"] and probe["own_page"] and probe["need_page"]),
+                    f"a donor sees their own pledge on the next pages ({probe['label']})",
+                    probe["seen"],
                 )
-                for probe in probes:
-                    verdict.check(
-                        bool(probe["accepted"] and probe["own_page"] and probe["need_page"]),
-                        f"a donor sees their own pledge on the next pages ({probe['label']})",
-                        probe["seen"],
-                    )
-                verdict.check(
-                    bool(stranger_attempt.token) and stranger_saw == stranger_expected,
-                    f"public reads go to the primary when the replica lags beyond {LAG_BOUND_S} s",
-                    f"the replica {behind}; a need pledged {LAG_BOUND_S + 3} s earlier shows "
-                    f"{stranger_saw} pledged to a new visitor (the primary: {stranger_expected})",
-                )
-                lagging_reads = crowd.reads(*phases["lagging"])
-                verdict.check(
-                    bool(lagging_reads) and all(ok(r) for r in lagging_reads),
-                    "public pages keep answering while the replica lags",
-                    describe(lagging_reads),
-                )
-                down_reads = crowd.reads(*phases["down"])
-                down_posts = crowd.posts(*phases["down"])
-                failed_down = [p for p in down_posts if p.outcome in ("failed", "form failed")]
-                verdict.check(
-                    bool(down_reads) and all(r.status == 200 for r in down_reads),
-                    "public pages keep answering 200 while the replica is down",
-                    "; ".join(
-                        f"{page} {describe(r for r in down_reads if _page(r.path) == page)}"
-                        for page in sorted({_page(r.path) for r in down_reads})
-                    ),
-                )
-                verdict.check(
-                    bool(down_posts) and not failed_down,
-                    "pledges are accepted while the replica is down",
-                    f"{crowd.outcomes(*phases['down'])}",
-                )
-                back_reads = crowd.reads(*phases["back"])
-                verdict.check(
-                    commits_after > 0 and all(ok(r) for r in back_reads),
-                    "once the replica is back, public reads use it again",
-                    f"{commits_after} transactions on it in {AFTER_S} s; pages "
-                    f"{describe(back_reads)}",
-                )
-                accepted = crowd.accepted | {p["token"] for p in probes if p["token"]}
-                if stranger_attempt.token:
-                    accepted.add(stranger_attempt.token)
-                final_checks(verdict, accepted, received, drain_s=30)
-                if verdict.broken:
-                    say("  gunicorn's log ends:\n" + app.log_tail(8))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            verdict.check(
+                bool(stranger_attempt.token) and stranger_saw == stranger_expected,
+                f"public reads go to the primary when the replica lags beyond {LAG_BOUND_S} s",
+                f"the replica {behind}; a need pledged {LAG_BOUND_S + 3} s earlier shows "
+                f"{stranger_saw} pledged to a new visitor (the primary: {stranger_expected})",
+            )
+            lagging_reads = crowd.reads(*phases["lagging"])
+            verdict.check(
+                bool(lagging_reads) and all(ok(r) for r in lagging_reads),
+                "public pages keep answering while the replica lags",
+                describe(lagging_reads),
+            )
+            down_reads = crowd.reads(*phases["down"])
+            down_posts = crowd.posts(*phases["down"])
+            failed_down = [p for p in down_posts if p.outcome in ("failed", "form failed")]
+            verdict.check(
+                bool(down_reads) and all(r.status == 200 for r in down_reads),
+                "public pages keep answering 200 while the replica is down",
+                "; ".join(
+                    f"{page} {describe(r for r in down_reads if _page(r.path) == page)}"
+                    for page in sorted({_page(r.path) for r in down_reads})
+                ),
+            )
+            verdict.check(
+                bool(down_posts) and not failed_down,
+                "pledges are accepted while the replica is down",
+                f"{crowd.outcomes(*phases['down'])}",
+            )
+            back_reads = crowd.reads(*phases["back"])
+            verdict.check(
+                commits_after > 0 and all(ok(r) for r in back_reads),
+                "once the replica is back, public reads use it again",
+                f"{commits_after} transactions on it in {AFTER_S} s; pages {describe(back_reads)}",
+            )
+            accepted = crowd.accepted | {p["token"] for p in probes if p["token"]}
+            if stranger_attempt.token:
+                accepted.add(stranger_attempt.token)
+            final_checks(verdict, accepted, received, drain_s=30)
+            if verdict.broken:
+                say("  gunicorn's log ends:\n" + app.log_tail(8))
     return verdict.exit_code()
 
 

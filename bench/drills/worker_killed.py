@@ -27,20 +27,17 @@ comes back by greeting again: no connection is ever reset, so no mail fails and 
 backoff of a minute or more.
 """
 
-import shutil
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 from bench import server as portal
-from bench.drills.common import Cluster, Gunicorn, Verdict, run, say, seed, setup_django
+from bench.drills.common import Gunicorn, Verdict, run, say
 from bench.drills.load import (
     Crowd,
     Worker,
     final_checks,
     ok,
-    seed_hot,
+    stage,
     unsent_mail,
     wait_until,
     warm_up,
@@ -73,124 +70,110 @@ def _doing(worker_id: int) -> list[tuple[str, dict]]:
 def main() -> int:
     verdict = Verdict("Worker killed drill")
     say("Drill: the background worker is killed with jobs in hand, and restarted")
-    work = Path(tempfile.mkdtemp(prefix="ksbb-drill-"))
-    try:
-        with Cluster() as cluster:
-            setup_django(cluster.url, LOG_LEVEL="WARNING")
-            needs = seed(200)
-            hot = seed_hot(needs)
-            from django.db import connections
+    with stage() as (work, cluster, needs, hot):
+        from donations.models import OutboundMail
 
-            from donations.models import OutboundMail
-
-            connections.close_all()
-            smtp_port, received = portal.free_port(), []
-            smtp = SmtpServer(smtp_port, received).__enter__()
-            with (
-                Gunicorn(
-                    cluster.url,
-                    work,
-                    EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-                    EMAIL_TIMEOUT=str(EMAIL_TIMEOUT),
-                ) as app,
-                Worker(app.env, work) as worker,
-            ):
-                first_id = worker.wait_registered()
-                warm_up(app.url)
+        smtp_port, received = portal.free_port(), []
+        smtp = SmtpServer(smtp_port, received).__enter__()
+        with (
+            Gunicorn(
+                cluster.url,
+                work,
+                EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+                EMAIL_TIMEOUT=str(EMAIL_TIMEOUT),
+            ) as app,
+            Worker(app.env, work) as worker,
+        ):
+            first_id = worker.wait_registered()
+            warm_up(app.url)
+            say(
+                f"  own cluster, {len(needs)} needs; gunicorn (3 workers), the worker "
+                f"(concurrency 4) mailing to 127.0.0.1:{smtp_port}; EMAIL_TIMEOUT "
+                f"{EMAIL_TIMEOUT} s"
+            )
+            with Crowd([app.url], needs, hot) as crowd:
+                time.sleep(WARM_S)
+                t0 = crowd.mark("baseline")
+                time.sleep(BASELINE_S)
+                sent_before = len(received)
+                smtp.hang()
+                t_hang = crowd.mark("hang")
                 say(
-                    f"  own cluster, {len(needs)} needs; gunicorn (3 workers), the worker "
-                    f"(concurrency 4) mailing to 127.0.0.1:{smtp_port}; EMAIL_TIMEOUT "
-                    f"{EMAIL_TIMEOUT} s"
+                    f"  {t_hang - t0:.0f} s: the mail server hangs ({sent_before} mails "
+                    "received before)"
                 )
-                with Crowd([app.url], needs, hot) as crowd:
-                    time.sleep(WARM_S)
-                    t0 = crowd.mark("baseline")
-                    time.sleep(BASELINE_S)
-                    sent_before = len(received)
-                    smtp.hang()
-                    t_hang = crowd.mark("hang")
-                    say(
-                        f"  {t_hang - t0:.0f} s: the mail server hangs ({sent_before} mails "
-                        "received before)"
-                    )
-                    time.sleep(HANG_S)
-                    in_hand = _doing(first_id)
-                    mails_in_hand = [args["mail_id"] for task, args in in_hand if "mail_id" in args]
-                    sent_in_hand = OutboundMail.objects.filter(
-                        pk__in=mails_in_hand, sent_at__isnull=False
-                    ).count()
-                    queued = unsent_mail()
-                    worker.kill()
-                    t_kill = crowd.mark("killed")
-                    say(
-                        f"  {t_kill - t0:.0f} s: worker killed (SIGKILL of its process "
-                        f"group) with {len(in_hand)} jobs in hand "
-                        f"({Counter(t for t, _ in in_hand)}), the mail server holding "
-                        f"{smtp.held} connections; {queued} mails unsent"
-                    )
-                    smtp.resume()
-                    worker.start()
-                    worker.wait_registered(after_id=first_id)
-                    t_restart = crowd.mark("restarted")
-                    say(
-                        f"  {t_restart - t0:.0f} s: the mail server is back, a new worker "
-                        f"started (registered {t_restart - t_kill:.1f} s after the kill)"
-                    )
-                    delivered = wait_until(lambda: unsent_mail() == 0, DELIVERY_BOUND, step=1)
-                    t_end = crowd.mark("stop")
-                stray = _doing(first_id)
+                time.sleep(HANG_S)
+                in_hand = _doing(first_id)
+                mails_in_hand = [args["mail_id"] for task, args in in_hand if "mail_id" in args]
+                sent_in_hand = OutboundMail.objects.filter(
+                    pk__in=mails_in_hand, sent_at__isnull=False
+                ).count()
+                queued = unsent_mail()
+                worker.kill()
+                t_kill = crowd.mark("killed")
+                say(
+                    f"  {t_kill - t0:.0f} s: worker killed (SIGKILL of its process "
+                    f"group) with {len(in_hand)} jobs in hand "
+                    f"({Counter(t for t, _ in in_hand)}), the mail server holding "
+                    f"{smtp.held} connections; {queued} mails unsent"
+                )
+                smtp.resume()
+                worker.start()
+                worker.wait_registered(after_id=first_id)
+                t_restart = crowd.mark("restarted")
+                say(
+                    f"  {t_restart - t0:.0f} s: the mail server is back, a new worker "
+                    f"started (registered {t_restart - t_kill:.1f} s after the kill)"
+                )
+                delivered = wait_until(lambda: unsent_mail() == 0, DELIVERY_BOUND, step=1)
+                t_end = crowd.mark("stop")
+            stray = _doing(first_id)
 
-                phases = {
-                    "baseline": (t0, t_hang),
-                    "hang": (t_hang, t_kill),
-                    "no worker": (t_kill, t_restart),
-                    "new worker": (t_restart, t_end),
-                }
-                crowd.report_phases(phases)
-                verdict.check(
-                    len(mails_in_hand) > 0 and sent_in_hand == 0,
-                    "at the kill, the worker had mail jobs in hand, none sent",
-                    f"{len(mails_in_hand)} mail jobs doing, {sent_in_hand} of their mails sent; "
-                    f"{queued} mails unsent in all",
+            phases = {
+                "baseline": (t0, t_hang),
+                "hang": (t_hang, t_kill),
+                "no worker": (t_kill, t_restart),
+                "new worker": (t_restart, t_end),
+            }
+            crowd.report_phases(phases)
+            verdict.check(
+                len(mails_in_hand) > 0 and sent_in_hand == 0,
+                "at the kill, the worker had mail jobs in hand, none sent",
+                f"{len(mails_in_hand)} mail jobs doing, {sent_in_hand} of their mails sent; "
+                f"{queued} mails unsent in all",
+            )
+            failed = [p for p in crowd.pledges() if p.outcome in ("failed", "form failed")]
+            bad = [a for a in crowd.reads() if not ok(a)]
+            verdict.check(
+                not failed and not bad and crowd.posts(t_kill, t_end),
+                "pledges are accepted and pages answer throughout",
+                f"{len(crowd.accepted)} pledges accepted, {len(failed)} failed; "
+                f"{len(crowd.reads()) - len(bad)} of {len(crowd.reads())} pages answered",
+            )
+            requeued = worker.log.read_text(errors="replace").count("lost its worker")
+            since_kill = delivered + (t_restart - t_kill) if delivered is not None else None
+            verdict.check(
+                delivered is not None,
+                f"the new worker sends every mail within {DELIVERY_BOUND} s, by itself",
+                (
+                    f"the outbox was empty {since_kill:.0f} s after the kill"
+                    if since_kill is not None
+                    else f"{unsent_mail()} mails still unsent {DELIVERY_BOUND} s after the restart"
                 )
-                failed = [p for p in crowd.pledges() if p.outcome in ("failed", "form failed")]
-                bad = [a for a in crowd.reads() if not ok(a)]
-                verdict.check(
-                    not failed and not bad and crowd.posts(t_kill, t_end),
-                    "pledges are accepted and pages answer throughout",
-                    f"{len(crowd.accepted)} pledges accepted, {len(failed)} failed; "
-                    f"{len(crowd.reads()) - len(bad)} of {len(crowd.reads())} pages answered",
-                )
-                requeued = worker.log.read_text(errors="replace").count("lost its worker")
-                since_kill = delivered + (t_restart - t_kill) if delivered is not None else None
-                verdict.check(
-                    delivered is not None,
-                    f"the new worker sends every mail within {DELIVERY_BOUND} s, by itself",
-                    (
-                        f"the outbox was empty {since_kill:.0f} s after the kill"
-                        if since_kill is not None
-                        else f"{unsent_mail()} mails still unsent {DELIVERY_BOUND} s after the "
-                        "restart"
-                    )
-                    + f"; {len(received) - sent_before} received since the hang began",
-                )
-                verdict.check(
-                    not stray and requeued >= len(in_hand),
-                    "the killed worker's jobs are put back in the queue and run",
-                    f"{requeued} requeued by ksbb.retry_stalled_jobs, {len(stray)} still `doing` "
-                    f"{time.monotonic() - t_kill:.0f} s after the kill; left in the queue: "
-                    + (
-                        ", ".join(f"{n} {t} {st}" for (t, st), n in sorted(_jobs().items()))
-                        or "none"
-                    ),
-                )
-                final_checks(verdict, crowd.accepted, received)
-                if verdict.broken:
-                    say("  gunicorn's log ends:\n" + app.log_tail())
-                    say("  the worker's log ends:\n" + worker.log_tail())
-            smtp.__exit__()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+                + f"; {len(received) - sent_before} received since the hang began",
+            )
+            verdict.check(
+                not stray and requeued >= len(in_hand),
+                "the killed worker's jobs are put back in the queue and run",
+                f"{requeued} requeued by ksbb.retry_stalled_jobs, {len(stray)} still `doing` "
+                f"{time.monotonic() - t_kill:.0f} s after the kill; left in the queue: "
+                + (", ".join(f"{n} {t} {st}" for (t, st), n in sorted(_jobs().items())) or "none"),
+            )
+            final_checks(verdict, crowd.accepted, received)
+            if verdict.broken:
+                say("  gunicorn's log ends:\n" + app.log_tail())
+                say("  the worker's log ends:\n" + worker.log_tail())
+        smtp.__exit__()
     return verdict.exit_code()
 
 
