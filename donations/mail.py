@@ -6,12 +6,13 @@ worker's periodic `send_queued_mail` (or the command of that name, from cron).""
 
 import datetime
 import logging
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 # Retries wait 1, 2, 4, … minutes, at most an hour: a mail is given up after about five hours.
 MAX_ATTEMPTS = 10
 FIRST_RETRY = datetime.timedelta(minutes=1)
+# After a sent mail's record was lost with the database: the waits before each try to record it
+# (a restart or a failover takes seconds; a minute and a half in all).
+MARK_SENT_WAITS = (0, 1, 2, 4, 8, 15, 30, 30)
 LONGEST_RETRY = datetime.timedelta(hours=1)
 # False inside kept_in_outbox(): queue() then defers no job to send the mail.
 _DELIVER_AFTER_COMMIT = ContextVar("deliver_after_commit", default=True)
@@ -84,31 +88,57 @@ def area_staff_emails(pledge: Pledge) -> list[str]:
 
 
 def deliver(pk: int) -> bool:
-    """Try to send one queued mail; on failure keep it queued with the error. Never raises."""
-    with transaction.atomic():
-        mail = (
-            OutboundMail.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, sent_at=None)
-            .first()
-        )
-        if mail is None:
-            return False
-        mail.attempts += 1
-        try:
-            send_mail(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to])
-        except Exception as e:  # any transport failure: keep the mail for a retry
-            mail.last_error = f"{type(e).__name__}: {e}"[:500]
-            mail.next_attempt_at = timezone.now() + retry_delay(mail.attempts)
-            mail.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            log.warning(
-                "Mail %s to a recipient could not be sent (attempt %s): %s", pk, mail.attempts, e
+    """Try to send one queued mail; on failure keep it queued with the error. Raises only when
+    the database fails before the mail is sent (the job is then tried again)."""
+    sent = None
+    try:
+        with transaction.atomic():
+            mail = (
+                OutboundMail.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, sent_at=None)
+                .first()
             )
-            return False
-        mail.sent_at = timezone.now()
-        mail.last_error = ""
-        mail.next_attempt_at = None
-        mail.save(update_fields=["attempts", "sent_at", "last_error", "next_attempt_at"])
+            if mail is None:
+                return False
+            mail.attempts += 1
+            try:
+                send_mail(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to])
+            except Exception as e:  # any transport failure: keep the mail for a retry
+                mail.last_error = f"{type(e).__name__}: {e}"[:500]
+                mail.next_attempt_at = timezone.now() + retry_delay(mail.attempts)
+                mail.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+                log.warning(
+                    "Mail %s to a recipient could not be sent (attempt %s): %s",
+                    pk,
+                    mail.attempts,
+                    e,
+                )
+                return False
+            sent = {"sent_at": timezone.now(), "attempts": mail.attempts}
+            OutboundMail.objects.filter(pk=pk).update(**sent, last_error="", next_attempt_at=None)
         return True
+    except DatabaseError:
+        if sent is None:
+            raise
+    # The mail server has it, the database went away before saying so: say it once the database
+    # is back, rather than let a retry send the donor the same mail twice.
+    _mark_sent(pk, **sent)
+    return True
+
+
+def _mark_sent(pk: int, **sent) -> None:
+    for wait in MARK_SENT_WAITS:
+        time.sleep(wait)
+        if (
+            not connection.in_atomic_block
+        ):  # a dead connection is dropped; the next query reconnects
+            connection.close_if_unusable_or_obsolete()
+        try:
+            OutboundMail.objects.filter(pk=pk).update(**sent, last_error="", next_attempt_at=None)
+            return
+        except DatabaseError:
+            log.warning("Mail %s was sent; the database is not back yet to record it", pk)
+    raise DatabaseError(f"mail {pk} was sent, and the database stayed away to record it")
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:

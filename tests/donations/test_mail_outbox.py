@@ -70,3 +70,60 @@ def test_a_mail_writes_numbers_as_its_reader_does(site, donor, language, written
     sent = outbox.queue(donor.email, "pledge_created", {"pledge": pledge}, pledge=pledge)
     assert written in sent.body
     assert f"/komitmen/{pledge.token}/" in sent.body  # links and tokens untouched
+
+
+def test_a_mail_sent_as_the_database_went_away_is_recorded_once_it_is_back(
+    need, settings, monkeypatch
+):
+    """The mail server took it, the database failed before the mail was marked sent: recording
+    it is tried again, never the sending (the donor gets one mail, not two)."""
+    from django.db import OperationalError
+    from django.db.models.query import QuerySet
+
+    from donations import mail as outbox
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    details = services.DonorDetails(
+        public_name="Ibu Sari", kind="individual", email="sari@example.test"
+    )
+    services.pledge_from_donor(need, details=details, quantity=5)
+    queued = OutboundMail.objects.get()
+    monkeypatch.setattr(outbox, "MARK_SENT_WAITS", (0, 0))
+    real_update, failures = QuerySet.update, iter([True])
+
+    def update(self, **kwargs):
+        if self.model is OutboundMail and "sent_at" in kwargs and next(failures, False):
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    assert outbox.deliver(queued.pk) is True
+    queued.refresh_from_db()
+    assert queued.sent_at is not None and queued.attempts == 1
+    assert [m.to for m in mail.outbox] == [["sari@example.test"]]
+    assert outbox.deliver(queued.pk) is False  # nothing left to send
+    assert len(mail.outbox) == 1
+
+
+def test_a_mail_whose_record_cannot_be_saved_fails_its_job(need, settings, monkeypatch):
+    from django.db import DatabaseError, OperationalError
+    from django.db.models.query import QuerySet
+
+    from donations import mail as outbox
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    details = services.DonorDetails(
+        public_name="Ibu Sari", kind="individual", email="sari@example.test"
+    )
+    services.pledge_from_donor(need, details=details, quantity=5)
+    monkeypatch.setattr(outbox, "MARK_SENT_WAITS", (0, 0))
+    real_update = QuerySet.update
+
+    def update(self, **kwargs):
+        if self.model is OutboundMail and "sent_at" in kwargs:
+            raise OperationalError("the database is gone")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update)
+    with pytest.raises(DatabaseError):  # the job fails and procrastinate tries it again
+        outbox.deliver(OutboundMail.objects.get().pk)
