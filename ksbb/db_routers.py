@@ -32,7 +32,7 @@ _replica_ok: ContextVar[bool] = ContextVar("ksbb_replica_reads", default=False)
 log = logging.getLogger(__name__)
 # How often a process asks the replica how far behind it is; less often while it is unfit (a
 # stopped server may cost a connect timeout).
-CHECK_SECONDS, RECHECK_UNFIT_SECONDS = 2.0, 10.0
+CHECK_SECONDS, RECHECK_UNFIT_SECONDS = 2.0, 5.0
 # Seconds since the last replayed commit, or 0 when everything received is replayed (an idle
 # primary sends nothing to replay) or when the server is not a standby at all.
 LAG_SQL = """SELECT CASE WHEN NOT pg_is_in_recovery()
