@@ -108,12 +108,17 @@ def pledge_status(request, token: str):
         ).defer("need__site__kelurahan__boundary"),
         token=token,
     )
+    is_new = request.session.pop("ksbb_new_pledge", None) == pledge.pk
+    if is_new and not request.session.keys():
+        # The session held only that flag. Ended, its cookie goes too, and the donor's next pages
+        # come from the shared page caches again (a session cookie bypasses them for two weeks).
+        request.session.flush()
     ctx = {
         "pledge": pledge,
         "need": pledge.need,
         "events": pledge.events.all(),
         "can_cancel": services.S.CANCELLED in services.TRANSITIONS[pledge.status],
-        "is_new": request.session.pop("ksbb_new_pledge", None) == pledge.pk,
+        "is_new": is_new,
         **_hold(pledge),
     }
     response = render(request, "donations/pledge_status.html", ctx)

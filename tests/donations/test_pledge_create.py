@@ -1,6 +1,7 @@
 """The public pledge form: one collaborator per e-mail, a private link, clear refusals, limits."""
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core import mail
 
 from donations import services
@@ -50,6 +51,20 @@ def test_a_pledge_is_recorded_and_the_donor_sent_to_the_private_page(client, nee
     page = client.get(response["Location"])
     assert b"Thank you! Your pledge is recorded." in page.content
     assert b"csr@majubersama.test" in page.content  # the donor sees where the link went
+
+
+def test_the_donors_session_ends_once_the_private_page_has_thanked_them(client, need):
+    """The session carried only "this pledge is new" to the private page; left behind, its cookie
+    would keep the donor's next public pages out of every shared cache for two weeks."""
+    response = client.post(url(need), form_data())
+    assert response.cookies["sessionid"].value
+    page = client.get(response["Location"])
+    assert page.cookies["sessionid"].value == "" and page.cookies["sessionid"]["max-age"] == 0
+    assert b"Thank you! Your pledge is recorded." in page.content
+    assert not Session.objects.exists()
+    # Seen again, the page no longer says it is new.
+    client.cookies.pop("sessionid", None)
+    assert b"Thank you! Your pledge is recorded." not in client.get(response["Location"]).content
 
 
 def test_the_donor_gets_the_private_link_by_mail(client, need, django_capture_on_commit_callbacks):
