@@ -3,18 +3,20 @@
 # region registry (the npm package idn-area-data). Safe to run again: each step checks before it acts.
 #
 #   scripts/bootstrap.sh          what `make run` needs
-#   scripts/bootstrap.sh --test   also Chromium (browser tests) and redis-server (the shared-cache test)
-#   scripts/bootstrap.sh --load   also redis-server (make loadtest serves with a Redis cache)
-#   scripts/bootstrap.sh --drill  also redis-server and nginx (make drill runs its own of each; note that
-#                                 Debian's nginx package starts the system's nginx on port 80 when installed)
+#   scripts/bootstrap.sh --test   also Chromium (browser tests), redis-server (the shared-cache test) and
+#                                 nginx (deploy/nginx/'s configuration is tested)
+#   scripts/bootstrap.sh --load   also redis-server and nginx (make loadtest serves behind them)
+#   scripts/bootstrap.sh --drill  also redis-server and nginx (make drill runs its own of each)
+# Each runs its own nginx on a free port. Debian's nginx package also starts the system's nginx on port
+# 80 when it is installed; the project never uses it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 packages=(postgresql-15 postgresql-15-postgis-3 gettext)
-[ "${1:-}" = "--test" ] && packages+=(chromium redis-server)
-[ "${1:-}" = "--load" ] && packages+=(redis-server)
+[ "${1:-}" = "--test" ] && packages+=(chromium redis-server nginx)
+[ "${1:-}" = "--load" ] && packages+=(redis-server nginx)
 [ "${1:-}" = "--drill" ] && packages+=(redis-server nginx)
 command -v npm >/dev/null || packages+=(npm)
 # Debian's python3 makes virtualenvs only with python3-venv (ensurepip) installed.

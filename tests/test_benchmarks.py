@@ -134,8 +134,8 @@ def test_the_load_test_visitors_run_against_a_live_portal(jakarta, live_server, 
 
 
 def test_the_load_test_ceiling_runs_under_gunicorn(tmp_path, monkeypatch):
-    """The bare Django view under ksbb/gunicorn.conf.py, one closed-loop level of a few seconds:
-    the server, the generator, the CPU meter and the files the run leaves."""
+    """The bare Django view under ksbb/gunicorn.conf.py behind nginx, one closed-loop level of a
+    few seconds: the servers, the generator, the CPU meter and the files the run leaves."""
     # Quicker to start and to leave; the figures mean nothing here.
     monkeypatch.setenv("GUNICORN_WORKERS", "2")
     monkeypatch.setattr(loadtest, "DRAIN_PAUSE", 0)
@@ -147,9 +147,10 @@ def test_the_load_test_ceiling_runs_under_gunicorn(tmp_path, monkeypatch):
         measure=2,
         saturation_measure=2,
         artifacts=tmp_path,
+        nginx=True,
     )
     [load] = loadtest.serve_bare(args, tmp_path / "work")
     assert (load["server"], load["mode"], load["users"]) == ("bare", curve.CLOSED_LOOP, 2)
     assert load["errors"] == 0 and load["requests"]["bare view"]["count"] > 0
-    assert load["cpu"]["gunicorn"] > 0 and load["cpu"]["locust"] > 0
+    assert load["cpu"]["gunicorn"] > 0 and load["cpu"]["locust"] > 0 and load["cpu"]["nginx"] > 0
     assert (tmp_path / "samples-bare-closed-loop-0002.json").exists()

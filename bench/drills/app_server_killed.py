@@ -22,15 +22,12 @@ again. Promises checked:
 import os
 import re
 import secrets
-import shutil
 import signal
-import subprocess
 import time
 from collections import Counter
-from pathlib import Path
 
 from bench import server as portal
-from bench.drills.common import Browser, Gunicorn, Verdict, run, say
+from bench.drills.common import Gunicorn, Verdict, run, say
 from bench.drills.load import (
     Crowd,
     Worker,
@@ -43,34 +40,26 @@ from bench.drills.load import (
     warm_up,
 )
 from bench.drills.smtp import SmtpServer
+from bench.nginx import Nginx
 
 WARM_S, BASELINE_S, SWITCH_S, REJOIN_S = 5, 10, 15, 12
 SWITCH_WINDOW_S = 3  # the errors of requests in flight at the kill end within this
 FAIL_TIMEOUT_S = 5  # nginx leaves a failed server alone this long
 
 
-NGINX_CONF = """\
-{user}worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 512; }}
-http {{
-    client_body_temp_path {root}/client_body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
+# The load balancer of docs/deploy.md's "More app servers", with what the drill reads back: which
+# server answered ($upstream_addr as X-Upstream) and, in its access log, each request's path.
+NGINX_HTTP = """\
     log_format drill '$status "$request" $upstream_addr $upstream_status $request_time';
     access_log {root}/access.log drill;
-    upstream ksbb {{
-        server 127.0.0.1:{a} max_fails=1 fail_timeout={fail_timeout}s;
-        server 127.0.0.1:{b} max_fails=1 fail_timeout={fail_timeout}s;
-    }}
-    server {{
+    upstream ksbb {
+        server 127.0.0.1:%(a)d max_fails=1 fail_timeout=%(fail_timeout)ds;
+        server 127.0.0.1:%(b)d max_fails=1 fail_timeout=%(fail_timeout)ds;
+    }
+    server {
         listen 127.0.0.1:{port};
         client_max_body_size 6m;
-        location / {{
+        location / {
             proxy_pass http://ksbb;
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -79,61 +68,9 @@ http {{
             proxy_read_timeout 35s;
             proxy_redirect off;
             add_header X-Upstream $upstream_addr always;
-        }}
-    }}
-}}
+        }
+    }
 """
-
-
-class Nginx:
-    """nginx on a free port of 127.0.0.1 in front of two app servers, everything of it in `root`."""
-
-    def __init__(self, root: Path, a: int, b: int) -> None:
-        self.binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not os.path.exists(self.binary):
-            raise RuntimeError("nginx is missing: scripts/bootstrap.sh --drill installs it")
-        self.root, self.port = root, portal.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        root.mkdir(parents=True, exist_ok=True)
-        # As root, nginx's workers would become `nobody`, who may not enter this folder.
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        self.conf = root / "nginx.conf"
-        self.conf.write_text(
-            NGINX_CONF.format(
-                user=user, root=root, a=a, b=b, port=self.port, fail_timeout=FAIL_TIMEOUT_S
-            )
-        )
-
-    def __enter__(self) -> "Nginx":
-        command = [self.binary, "-p", str(self.root), "-c", str(self.conf), "-e"]
-        command.append(str(self.root / "error.log"))
-        check = subprocess.run([*command, "-t"], capture_output=True, text=True)
-        if check.returncode:
-            raise RuntimeError(f"nginx refuses its configuration: {check.stderr}")
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        probe = Browser(self.url, timeout=2)
-        deadline = time.monotonic() + 15
-        while probe.get("/health/live/").status != 200:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not start: {self.log_tail()}")
-            time.sleep(0.2)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)  # graceful: finish what it serves
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-    def log_tail(self, lines: int = 10) -> str:
-        log = self.root / "error.log"
-        text = log.read_text(errors="replace") if log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 def _upstreams(answers, a_port: int, b_port: int) -> Counter:
@@ -175,7 +112,10 @@ def main() -> int:
             Gunicorn(cluster.url, work, name="gunicorn-a", **env) as a,
             Gunicorn(cluster.url, work, name="gunicorn-b", collect=False, **env) as b,
             Worker(a.env, work) as worker,
-            Nginx(work / "nginx", a.port, b.port) as nginx,
+            Nginx(
+                work / "nginx",
+                NGINX_HTTP % {"a": a.port, "b": b.port, "fail_timeout": FAIL_TIMEOUT_S},
+            ) as nginx,
         ):
             worker.wait_registered()
             warm_up(nginx.url)

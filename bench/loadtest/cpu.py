@@ -1,6 +1,7 @@
 """Where the CPU went during a load: the server's gunicorn processes, the background worker, the
 PostgreSQL backends serving its database, its Redis, the load generator, and everything else on
-the machine (Linux /proc).
+the machine (Linux /proc). nginx in front of the server, when there is one, counts as the
+server's.
 
 It tells a portal that is too slow from a generator or a neighbour that starves it."""
 
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
-KINDS = ("gunicorn", "worker", "postgres", "redis", "locust")
+KINDS = ("nginx", "gunicorn", "worker", "postgres", "redis", "locust")
 
 
 def _stat(pid: str) -> list[str] | None:

@@ -116,10 +116,14 @@ def summarize(
         "database": database,
     }
     if cpu and every["count"]:
-        served = cpu["gunicorn"] + cpu["worker"] + cpu["postgres"] + cpu["redis"]
+        served = sum(cpu.get(kind, 0.0) for kind in SERVER_KINDS)
         load["server_cpu_ms_per_request"] = 1000 * served / every["count"]
     load["holds"] = holds(load)
     return load
+
+
+# What serving costs: everything but the load generator and the rest of the machine.
+SERVER_KINDS = ("nginx", "gunicorn", "worker", "postgres", "redis")
 
 
 def holds(load: dict) -> bool:
@@ -271,11 +275,11 @@ def _row(name: str, f: dict) -> str:
 
 def cpu_line(cpu: dict) -> str:
     def share(kind: str) -> str:
-        return f"{100 * cpu[kind] / cpu['available']:.0f} %" if cpu["available"] else "–"
+        return f"{100 * cpu.get(kind, 0.0) / cpu['available']:.0f} %" if cpu["available"] else "–"
 
     return (
         f"  CPU over the window ({cpu['cores']} cores, {cpu['available']:.0f} core-seconds): "
-        f"gunicorn {share('gunicorn')}, worker {share('worker')}, PostgreSQL {share('postgres')}, "
+        f"nginx {share('nginx')}, gunicorn {share('gunicorn')}, worker {share('worker')}, PostgreSQL {share('postgres')}, "
         f"Redis {share('redis')}, locust {share('locust')}, other {share('other')}, "
         f"idle {share('idle')}"
     )
@@ -307,6 +311,7 @@ def load_report(load: dict) -> str:
 
 
 CPU_COLUMNS = (
+    ("nginx", "nginx"),
     ("gunicorn", "gunicorn"),
     ("worker", "worker"),
     ("pg", "postgres"),
@@ -318,7 +323,7 @@ CPU_COLUMNS = (
 
 
 def share(cpu: dict, kind: str) -> str:
-    return f"{100 * cpu[kind] / cpu['available']:.0f}%"
+    return f"{100 * cpu.get(kind, 0.0) / cpu['available']:.0f}%"
 
 
 def curve_table(loads: list[dict]) -> str:

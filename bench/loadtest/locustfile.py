@@ -49,6 +49,10 @@ STATUSES = ["open", "partly_pledged", "fully_pledged", "delivered"]
 def _record(name, response_time, response_length, exception, response=None, **kwargs):
     status = getattr(response, "status_code", 0) or 0
     SAMPLES.append((name, round(response_time, 1), status, exception is None, time.time()))
+    # What nginx in front answered from its cache (HIT, STALE, UPDATING, REVALIDATED) or not.
+    if response is not None and (cached := response.headers.get("X-Cache")):
+        key = f"nginx {cached.lower()}"
+        OUTCOMES[key] = OUTCOMES.get(key, 0) + 1
 
 
 @events.test_start.add_listener
@@ -91,7 +95,7 @@ class Visitor(FastHttpUser):
 
     def on_start(self):
         # The portal marks its cookies Secure (DEBUG off): in production TLS ends at the proxy and
-        # the browser sends them back. Here the visitor speaks plain HTTP to gunicorn directly.
+        # the browser sends them back. Here the visitor speaks plain HTTP to nginx or gunicorn.
         self.client.cookiejar.set_policy(DefaultCookiePolicy(secure_protocols=("https", "http")))
         self.email = f"visitor-{uuid.uuid4().hex[:12]}@loadtest.invalid"
         self.etags: dict[str, str] = {}

@@ -7,8 +7,10 @@
    static files are collected into a temporary STATIC_ROOT meanwhile.
 2. Serves the portal as in production: gunicorn with ksbb/gunicorn.conf.py, DEBUG off, a private
    redis-server as its cache (CACHE_URL, as docs/deploy.md sets up) and the background worker
-   beside it (`manage.py procrastinate worker`), on a free port of 127.0.0.1. Every visitor comes
-   from 127.0.0.1, so the pledge rate limits are raised for the run.
+   beside it (`manage.py procrastinate worker`), behind nginx with deploy/nginx/'s configuration
+   (docs/deploy.md: it keeps the shared public pages and the map layer as their Cache-Control
+   says; `--no-nginx` sends the visitors to gunicorn directly). Every visitor comes from
+   127.0.0.1, so the pledge rate limits are raised for the run.
 3. Steps the crowd (bench/loadtest/locustfile.py's Visitor, 1–3 s of think time): for each step
    (--steps, default 50, 100, 200, 300, 500 visitors) locust starts the visitors over --ramp
    seconds, lets them settle for --settle seconds, measures for --measure seconds and stops them;
@@ -16,8 +18,9 @@
    over-committed, every accepted pledge there, every counter what the pledges hold). Then the
    closed-loop levels: the same mix without think time for --saturation-users users (default 1×
    and 2× gunicorn's workers), --saturation-measure seconds each: the most the portal serves.
-4. Stops it and serves, with the same gunicorn settings, bench/loadtest/bare.py's bare Django view
-   (no middleware, no database, no template), under the same loads: BareVisitor keeps the think
+4. Stops it and serves, with the same gunicorn settings behind the same nginx, bench/loadtest/bare.py's
+   bare Django view (no middleware, no database, no template, no Cache-Control: nginx keeps
+   nothing of it), under the same loads: BareVisitor keeps the think
    time and makes one request per action. This is the ceiling of the machine for this stack.
 5. Prints each load's table as it ends, then the curve, the capacity, both sustainable
    throughputs and their ratio (defined in bench/loadtest/curve.py, printed with them). Writes
@@ -36,6 +39,7 @@ or the database is wrong after any load. It always stops the servers.
 """
 
 import argparse
+import contextlib
 import datetime
 import io
 import json
@@ -54,6 +58,7 @@ from urllib.parse import urlsplit
 
 from bench import server as portal
 from bench.loadtest import cpu, curve
+from bench.nginx import Nginx, portal_http
 from bench.server import ROOT, VENV
 
 ARTIFACTS = ROOT / "artifacts" / "loadtest"
@@ -394,9 +399,11 @@ def serve_portal(args, database_url: str, work: Path, data: dict, redis_port: in
         KSBB_PLEDGE_RATE_PER_ADDRESS="1000000/h",
         KSBB_PLEDGE_RATE_PER_EMAIL="1000000/h",
         KSBB_API_PLEDGE_THROTTLE="1000000/hour",
+        KSBB_TRUSTED_PROXY_COUNT="1" if args.nginx else "0",
         LOG_LEVEL=SERVER_LOG_LEVEL,
     )
     server = portal.start(env, args.artifacts / "gunicorn-portal.log")
+    stack = contextlib.ExitStack()
     worker = None
     if args.worker:
         with open(args.artifacts / "worker.log", "w") as out:
@@ -408,16 +415,21 @@ def serve_portal(args, database_url: str, work: Path, data: dict, redis_port: in
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-    host = f"http://127.0.0.1:{port}"
     try:
-        portal.wait_until_up(host + "/", server)
+        portal.wait_until_up(f"http://127.0.0.1:{port}/", server)
+        proxy = stack.enter_context(front(args, work, "portal", port))
+        host = proxy.url if proxy else f"http://127.0.0.1:{port}"
         groups = {server.pid: "gunicorn"}
+        if proxy:
+            groups[proxy.process.pid] = "nginx"
         if worker:
             if worker.poll() is not None:
                 raise RuntimeError(f"the worker exited; see {args.artifacts / 'worker.log'}")
             groups[worker.pid] = "worker"
         log(
-            f"Portal on {host}: gunicorn ({gunicorn_workers()} workers), DEBUG off, Redis cache, "
+            f"Portal on {host}: "
+            + ("nginx in front of " if proxy else "")
+            + f"gunicorn ({gunicorn_workers()} workers), DEBUG off, Redis cache, "
             + ("the background worker beside it" if worker else "no background worker")
         )
         redis = {f"redis-server 127.0.0.1:{redis_port}": "redis"}
@@ -435,6 +447,7 @@ def serve_portal(args, database_url: str, work: Path, data: dict, redis_port: in
             log(f"  note: the worker exited during the run; see {args.artifacts / 'worker.log'}")
         return loads
     finally:
+        stack.close()
         if worker:
             portal.stop(worker)
         portal.stop(server)
@@ -457,14 +470,34 @@ def serve_bare(args, work: Path) -> list[dict]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    host = f"http://127.0.0.1:{port}"
     try:
-        portal.wait_until_up(host + "/", server)
-        log(f"Bare Django view on {host}: the same gunicorn settings, no middleware, no database")
-        with cpu.Meter({server.pid: "gunicorn"}, DB_NAME) as meter:
-            return apply_loads("bare", host, args, work, meter, None, None)
+        portal.wait_until_up(f"http://127.0.0.1:{port}/", server)
+        with front(args, work, "bare", port) as proxy:
+            host = proxy.url if proxy else f"http://127.0.0.1:{port}"
+            groups = {server.pid: "gunicorn"}
+            if proxy:
+                groups[proxy.process.pid] = "nginx"
+            log(
+                f"Bare Django view on {host}: "
+                + ("the same nginx, " if proxy else "")
+                + "the same gunicorn settings, no middleware, no database"
+            )
+            with cpu.Meter(groups, DB_NAME) as meter:
+                return apply_loads("bare", host, args, work, meter, None, None)
     finally:
         portal.stop(server)
+
+
+@contextlib.contextmanager
+def front(args, work: Path, name: str, port: int):
+    """nginx in front of the server on `port`, configured as docs/deploy.md does (deploy/nginx/),
+    with one worker process per core (`worker_processes auto`); None with
+    --no-nginx."""
+    if not args.nginx:
+        yield None
+        return
+    with Nginx(work / f"nginx-{name}", portal_http([port]), workers="auto") as proxy:
+        yield proxy
 
 
 def int_list(text: str) -> list[int]:
@@ -537,6 +570,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--min-ratio", type=float, default=0.3, help="the least ratio portal / ceiling (0.3)"
+    )
+    parser.add_argument(
+        "--no-nginx",
+        dest="nginx",
+        action="store_false",
+        help="send the visitors to gunicorn directly, without nginx and its cache in front",
     )
     parser.add_argument(
         "--no-worker",
