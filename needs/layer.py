@@ -1,13 +1,22 @@
-"""The map's needs layer: every matching need as one GeoJSON document, built by PostgreSQL, gzipped
-once and served from a snapshot (ksbb.lib.snapshots, rebuilt by the background worker when needs
-change) to every visitor asking for the same filters."""
+"""The map's needs layer: every matching need as one GeoJSON document, gzipped once and served from
+a snapshot (ksbb.lib.snapshots, rebuilt by the background worker when needs change) to every
+visitor asking for the same filters.
+
+The layers of all the filters are made from one set of parts: each published need's GeoJSON
+Feature, built by PostgreSQL once per version of the data and kept in the process. A filter's
+layer then costs the query of its needs' ids, a join and the compression. When a marker changes,
+the worker rebuilds the layer of every filter visitors ask for (dozens), and the data's version,
+read for each, is read once for them all (`_version`)."""
 
 import dataclasses
 import datetime
 import gzip
 import hashlib
 import re
+import threading
+import time
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -15,7 +24,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 
 from ksbb.lib import snapshots
-from ksbb.lib.geojson import feature_collection
+from ksbb.lib.geojson import collection, features
 from locations.models import Site
 from needs.caching import data_version
 from needs.filters import NeedFilter
@@ -35,13 +44,39 @@ class Layer:
     last_modified: datetime.datetime | None
 
 
-def build(needs: QuerySet) -> Layer:
-    """The layer of `needs` (a filtered queryset of published needs)."""
-    last_modified = data_version()["last"]  # before the body: never newer than what it shows
-    rows = needs.values(
+# The version last read and the Features built for a version, in this process.
+_shared: dict = {"version": None, "read_at": float("-inf"), "parts_version": None, "parts": None}
+_lock = threading.Lock()
+
+
+def forget() -> None:
+    """Drop this process's version and Features (the tests start each test without them)."""
+    with _lock:
+        _shared.update(version=None, read_at=float("-inf"), parts_version=None, parts=None)
+
+
+def _parts(version: str) -> tuple[datetime.datetime | None, dict[int, bytes]]:
+    """The needs' last change and each published need's Feature, as of `version`."""
+    with _lock:
+        if _shared["parts_version"] == version:
+            return _shared["parts"]
+    last_modified = data_version()["last"]  # before the Features: never newer than they are
+    rows = Need.objects.published().values(
         "id", "status", category=F("aid_type__category__slug"), point=F("site__point")
     )
-    body = feature_collection(rows, geometry="point", properties=["status", "category"])
+    parts = last_modified, features(rows, geometry="point", properties=["status", "category"])
+    with _lock:
+        _shared.update(parts_version=version, parts=parts)
+    return parts
+
+
+def build(needs: QuerySet) -> Layer:
+    """The layer of `needs` (a filtered queryset of published needs)."""
+    last_modified, parts = _parts(_version())
+    # A need published since that version is left out: its publication changed the version, so
+    # the layer is checked, and rebuilt, again.
+    ids = needs.order_by("id").values_list("id", flat=True)
+    body = collection(parts[pk] for pk in ids if pk in parts)
     return Layer(
         gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL),
         etag=hashlib.sha256(body).hexdigest()[:32],
@@ -61,6 +96,22 @@ def build_for(filters: list) -> Layer:
 
 
 def _version() -> str:
+    """The data's version (`_read_version`), read again only after a fifth of
+    KSBB_PUBLIC_SNAPSHOT_SECONDS (2 s of 10): the worker checks every filter's layer in a row, and
+    they would each read the same thing. A layer checked with a version that old is at most that
+    much later to show a change; it is never built from data older than its version says."""
+    now = time.time()  # not monotonic: the tests move this clock
+    with _lock:
+        fresh = now - _shared["read_at"] < settings.KSBB_PUBLIC_SNAPSHOT_SECONDS / 5
+        if fresh and _shared["version"] is not None:
+            return _shared["version"]
+    version = _read_version()
+    with _lock:
+        _shared.update(version=version, read_at=now)
+    return version
+
+
+def _read_version() -> str:
     """What a layer shows and what its filters read, in one query: each published need's id,
     status, aid type, site and title, the sites' last change and the aid types' (their category).
     Not the counters: a pledge that leaves a need's status as it was changes no marker, so it

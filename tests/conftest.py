@@ -48,10 +48,14 @@ def _migration_rows(request, django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits and cached pages start empty in every test."""
+    """Rate limits, cached pages and the map layer's parts (needs.layer) start empty in every test."""
+    from needs import layer
+
     cache.clear()
+    layer.forget()
     yield
     cache.clear()
+    layer.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -135,7 +135,7 @@ def test_any_other_fault_under_the_api_is_a_json_500(visitor, need, monkeypatch)
     def broken(*args, **kwargs):
         raise KeyError(SECRET)
 
-    monkeypatch.setattr("needs.layer.feature_collection", broken)
+    monkeypatch.setattr("needs.layer.features", broken)
     response = visitor.get("/api/v1/needs/layer/")
     assert response.status_code == 500
     assert "Retry-After" not in response

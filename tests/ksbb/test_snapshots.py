@@ -6,13 +6,17 @@ pledge) is always current."""
 import gzip
 import json
 import logging
+import re
 import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from donations import services
 from ksbb.lib import snapshots
+from needs import layer as needs_layer
 from tests import factories
 
 SECONDS = 10
@@ -286,13 +290,45 @@ def test_a_snapshot_keeps_the_pages_language_neutral(client, snapshots_on, need,
     assert "1 kebutuhan terbuka" in indonesian and "1 open need" in english
 
 
-def test_a_pledge_that_changes_no_marker_costs_the_layer_no_rebuild(snapshots_on, need, donor):
+def test_a_pledge_that_changes_no_marker_costs_the_layer_no_rebuild(
+    snapshots_on, later, need, donor
+):
     services.pledge(need=need, collaborator=donor, quantity=10)  # open → partly pledged
     assert snapshots.rebuild("needs-layer", []) is True
     services.pledge(need=need, collaborator=donor, quantity=10)  # still partly pledged
+    later(SECONDS)
     assert snapshots.rebuild("needs-layer", []) is False
     services.pledge(need=need, collaborator=donor, quantity=80)  # fully pledged: a new marker
+    later(2 * SECONDS)
     assert snapshots.rebuild("needs-layer", []) is True
     need.site.name = "RW 01 Baru"  # what the search filter reads
     need.site.save()
+    later(3 * SECONDS)
     assert snapshots.rebuild("needs-layer", []) is True
+
+
+def test_the_layers_of_every_filter_share_one_version_and_one_set_of_features(
+    snapshots_on, later, jakarta, need, donor
+):
+    """The worker checks the layer of each filter in a row: the data's version is read once for
+    them all (within a fifth of the snapshot period), the needs' Features built once per version,
+    and each layer then costs only the query of its needs' ids."""
+    assert snapshots.rebuild("needs-layer", []) is True  # version, last change, Features, ids
+    for filters in ([["kota", ["31.71"]]], [["status", ["open"]]]):
+        with CaptureQueriesContext(connection) as queries:
+            assert snapshots.rebuild("needs-layer", filters) is True
+        # Beside the snapshot store's own: the filter's region (or none) and its needs' ids.
+        data = [q["sql"] for q in queries if not re.search("ksbb_snapshots|SAVEPOINT", q["sql"])]
+        assert len(data) <= 2 and "needs_need" in data[-1]
+        assert not any("md5" in sql or "ST_AsGeoJSON" in sql for sql in data)
+    services.pledge(need=need, collaborator=donor, quantity=100)  # fully pledged
+    # Within the window the change is not seen yet; once it passed, the next check sees it.
+    later(SECONDS / 5 - 1)
+    assert snapshots.rebuild("needs-layer", []) is False
+    later(SECONDS / 5 + 1)
+    assert snapshots.rebuild("needs-layer", []) is True
+    full = needs_layer.build_for([["status", ["fully_pledged"]]])
+    body = json.loads(gzip.decompress(full.gzipped))
+    assert {f["id"]: f["properties"]["status"] for f in body["features"]} == {
+        need.pk: "fully_pledged"
+    }
