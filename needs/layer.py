@@ -6,7 +6,10 @@ The layers of all the filters are made from one set of parts: each published nee
 Feature, built by PostgreSQL once per version of the data and kept in the process. A filter's
 layer then costs the query of its needs' ids, a join and the compression. When a marker changes,
 the worker rebuilds the layer of every filter visitors ask for (dozens), and the data's version,
-read for each, is read once for them all (`_version`)."""
+read for each, is read once for them all (`_version`). So that this stays a small part of a core
+while donors pledge every second, a layer is checked every PERIOD × KSBB_PUBLIC_SNAPSHOT_SECONDS
+(30 s): a marker shows a need's new status within about a minute, while its popup and its page
+are always current."""
 
 import dataclasses
 import datetime
@@ -34,6 +37,8 @@ ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 CONTENT_TYPE = "application/geo+json"
 # Built once per snapshot, sent to every phone: the smaller file wins over the faster compression.
 GZIP_LEVEL = 6
+# A layer is checked every PERIOD snapshot periods, with a version read at most half that long ago.
+PERIOD = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,14 +100,18 @@ def build_for(filters: list) -> Layer:
     return build(filterset.qs)
 
 
+def version_reuse_seconds() -> float:
+    return settings.KSBB_PUBLIC_SNAPSHOT_SECONDS * PERIOD / 2
+
+
 def _version() -> str:
-    """The data's version (`_read_version`), read again only after a fifth of
-    KSBB_PUBLIC_SNAPSHOT_SECONDS (2 s of 10): the worker checks every filter's layer in a row, and
-    they would each read the same thing. A layer checked with a version that old is at most that
-    much later to show a change; it is never built from data older than its version says."""
+    """The data's version (`_read_version`), read again only after version_reuse_seconds() (15 s):
+    the worker checks every filter's layer, and they would each read the same thing. A layer
+    checked with a version that old is at most that much later to show a change; it is never
+    built from data older than its version says."""
     now = time.time()  # not monotonic: the tests move this clock
     with _lock:
-        fresh = now - _shared["read_at"] < settings.KSBB_PUBLIC_SNAPSHOT_SECONDS / 5
+        fresh = now - _shared["read_at"] < version_reuse_seconds()
         if fresh and _shared["version"] is not None:
             return _shared["version"]
     version = _read_version()
@@ -150,4 +159,4 @@ def response(request: HttpRequest, filters: tuple) -> HttpResponse:
 
 
 # Cheap enough (a second at 50,000 needs) to build in the request that first asks for a filter.
-snapshots.register("needs-layer", build_for, version=_version, revision=2)
+snapshots.register("needs-layer", build_for, version=_version, revision=2, period=PERIOD)

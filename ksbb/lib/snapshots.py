@@ -51,6 +51,8 @@ class Aggregate:
     expensive: bool = False
     # Bumped when what `build` returns changes shape: values of an older shape are never read.
     revision: int = 1
+    # How often a read asks for a check, in KSBB_PUBLIC_SNAPSHOT_SECONDS.
+    period: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,10 +71,13 @@ def register(
     version: Callable[[], str],
     expensive: bool = False,
     revision: int = 1,
+    period: int = 1,
 ) -> None:
     """Make `name` an aggregate: `build(parts)` computes it, `version()` says cheaply whether the
-    data it reads changed. `parts` arrive as JSON gives them back (lists, strings, numbers)."""
-    REGISTRY[name] = Aggregate(name, build, version, expensive, revision)
+    data it reads changed. `parts` arrive as JSON gives them back (lists, strings, numbers).
+    `period`: a read asks for a check at most once per `period` × KSBB_PUBLIC_SNAPSHOT_SECONDS,
+    for an aggregate with many `parts` that are dear to rebuild together."""
+    REGISTRY[name] = Aggregate(name, build, version, expensive, revision, period)
 
 
 def normalized(parts) -> Any:
@@ -93,7 +98,7 @@ def snapshot(name: str, parts) -> Any:
     """The last complete value of aggregate `name` for `parts`."""
     aggregate = REGISTRY[name]
     parts = normalized(parts)
-    seconds = settings.KSBB_PUBLIC_SNAPSHOT_SECONDS
+    seconds = settings.KSBB_PUBLIC_SNAPSHOT_SECONDS * aggregate.period
     if seconds <= 0:
         return aggregate.build(parts)
     cache_key = key(name, parts)

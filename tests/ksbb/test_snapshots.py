@@ -20,6 +20,10 @@ from needs import layer as needs_layer
 from tests import factories
 
 SECONDS = 10
+# The map layer is checked every needs.layer.PERIOD snapshot periods, with a version read at most
+# REUSE seconds before.
+LAYER = SECONDS * needs_layer.PERIOD
+REUSE = LAYER / 2
 
 
 @pytest.fixture
@@ -174,7 +178,7 @@ def test_the_layer_lags_until_the_worker_rebuilt_it(
     assert statuses(first)[need.pk] == "open"
     services.pledge(need=need, collaborator=donor, quantity=10)
 
-    later(SECONDS - 1)
+    later(LAYER - 1)
     still, asked = worker(lambda: layer(client))
     assert statuses(still)[need.pk] == "open" and asked == 0
     assert (
@@ -188,7 +192,7 @@ def test_the_layer_lags_until_the_worker_rebuilt_it(
     assert popup["quantity_pledged"] == 10 and popup["status"] == "partly_pledged"
     assert client.get(f"/kebutuhan/{need.pk}/").context["need"].quantity_remaining == 90
 
-    later(2 * SECONDS)
+    later(2 * LAYER)
     served, asked = worker(lambda: layer(client))
     assert statuses(served)[need.pk] == "open" and asked == 1  # no reader waits for the rebuild
     fresh = layer(client)
@@ -202,7 +206,7 @@ def test_a_rebuilt_layer_showing_the_same_markers_keeps_its_etag(
     services.pledge(need=need, collaborator=donor, quantity=10)
     first, _ = worker(lambda: layer(client))
     services.pledge(need=need, collaborator=donor, quantity=10)  # still partly pledged
-    later(2 * SECONDS)
+    later(2 * LAYER)
     worker(lambda: layer(client))
     again = client.get(
         "/api/v1/needs/layer/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=first["ETag"]
@@ -296,14 +300,14 @@ def test_a_pledge_that_changes_no_marker_costs_the_layer_no_rebuild(
     services.pledge(need=need, collaborator=donor, quantity=10)  # open → partly pledged
     assert snapshots.rebuild("needs-layer", []) is True
     services.pledge(need=need, collaborator=donor, quantity=10)  # still partly pledged
-    later(SECONDS)
+    later(REUSE + 1)  # a version read anew, the same
     assert snapshots.rebuild("needs-layer", []) is False
     services.pledge(need=need, collaborator=donor, quantity=80)  # fully pledged: a new marker
-    later(2 * SECONDS)
+    later(2 * REUSE + 2)
     assert snapshots.rebuild("needs-layer", []) is True
     need.site.name = "RW 01 Baru"  # what the search filter reads
     need.site.save()
-    later(3 * SECONDS)
+    later(4 * REUSE)
     assert snapshots.rebuild("needs-layer", []) is True
 
 
@@ -311,7 +315,7 @@ def test_the_layers_of_every_filter_share_one_version_and_one_set_of_features(
     snapshots_on, later, jakarta, need, donor
 ):
     """The worker checks the layer of each filter in a row: the data's version is read once for
-    them all (within a fifth of the snapshot period), the needs' Features built once per version,
+    them all (within half the layer's period), the needs' Features built once per version,
     and each layer then costs only the query of its needs' ids."""
     assert snapshots.rebuild("needs-layer", []) is True  # version, last change, Features, ids
     for filters in ([["kota", ["31.71"]]], [["status", ["open"]]]):
@@ -323,9 +327,9 @@ def test_the_layers_of_every_filter_share_one_version_and_one_set_of_features(
         assert not any("md5" in sql or "ST_AsGeoJSON" in sql for sql in data)
     services.pledge(need=need, collaborator=donor, quantity=100)  # fully pledged
     # Within the window the change is not seen yet; once it passed, the next check sees it.
-    later(SECONDS / 5 - 1)
+    later(REUSE - 1)
     assert snapshots.rebuild("needs-layer", []) is False
-    later(SECONDS / 5 + 1)
+    later(REUSE + 1)
     assert snapshots.rebuild("needs-layer", []) is True
     full = needs_layer.build_for([["status", ["fully_pledged"]]])
     body = json.loads(gzip.decompress(full.gzipped))
