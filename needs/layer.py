@@ -78,8 +78,8 @@ def _parts(version: str) -> tuple[datetime.datetime | None, dict[int, bytes]]:
 def build(needs: QuerySet) -> Layer:
     """The layer of `needs` (a filtered queryset of published needs)."""
     last_modified, parts = _parts(_version())
-    # A need published since that version is left out: its publication changed the version, so
-    # the layer is checked, and rebuilt, again.
+    # A need changed since that version shows as it was then (a new status), or not at all (just
+    # published): the change moved the version, so the layer is checked, and rebuilt, again.
     ids = needs.order_by("id").values_list("id", flat=True)
     body = collection(parts[pk] for pk in ids if pk in parts)
     return Layer(
