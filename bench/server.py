@@ -54,10 +54,11 @@ def collectstatic(env: dict) -> None:
     )
 
 
-def start(env: dict, log_path: Path) -> subprocess.Popen:
+def start(env: dict, log_path: Path, application: str | None = None) -> subprocess.Popen:
+    """gunicorn with ksbb/gunicorn.conf.py, serving the portal or `application` (module:callable)."""
     with open(log_path, "w") as log:
         return subprocess.Popen(
-            [str(VENV / "gunicorn"), "-c", "ksbb/gunicorn.conf.py"],
+            [str(VENV / "gunicorn"), "-c", "ksbb/gunicorn.conf.py", *filter(None, [application])],
             cwd=ROOT,
             env=env,
             stdout=log,

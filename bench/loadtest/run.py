@@ -417,18 +417,14 @@ def serve_portal(args, database_url: str, work: Path, data: dict, redis_port: in
             )
     try:
         portal.wait_until_up(f"http://127.0.0.1:{port}/", server)
-        proxy = stack.enter_context(front(args, work, "portal", port))
-        host = proxy.url if proxy else f"http://127.0.0.1:{port}"
-        groups = {server.pid: "gunicorn"}
-        if proxy:
-            groups[proxy.process.pid] = "nginx"
+        host, groups = stack.enter_context(front(args, work, "portal", server, port))
         if worker:
             if worker.poll() is not None:
                 raise RuntimeError(f"the worker exited; see {args.artifacts / 'worker.log'}")
             groups[worker.pid] = "worker"
         log(
             f"Portal on {host}: "
-            + ("nginx in front of " if proxy else "")
+            + ("nginx in front of " if "nginx" in groups.values() else "")
             + f"gunicorn ({gunicorn_workers()} workers), DEBUG off, Redis cache, "
             + ("the background worker beside it" if worker else "no background worker")
         )
@@ -456,30 +452,15 @@ def serve_portal(args, database_url: str, work: Path, data: dict, redis_port: in
 def serve_bare(args, work: Path) -> list[dict]:
     port = portal.free_port()
     env = portal.production_env("", port, work / "static", LOG_LEVEL=SERVER_LOG_LEVEL)
-    with open(args.artifacts / "gunicorn-bare.log", "w") as out:
-        server = subprocess.Popen(
-            [
-                str(VENV / "gunicorn"),
-                "-c",
-                "ksbb/gunicorn.conf.py",
-                "bench.loadtest.bare:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = portal.start(
+        env, args.artifacts / "gunicorn-bare.log", "bench.loadtest.bare:application"
+    )
     try:
         portal.wait_until_up(f"http://127.0.0.1:{port}/", server)
-        with front(args, work, "bare", port) as proxy:
-            host = proxy.url if proxy else f"http://127.0.0.1:{port}"
-            groups = {server.pid: "gunicorn"}
-            if proxy:
-                groups[proxy.process.pid] = "nginx"
+        with front(args, work, "bare", server, port) as (host, groups):
             log(
                 f"Bare Django view on {host}: "
-                + ("the same nginx, " if proxy else "")
+                + ("the same nginx, " if "nginx" in groups.values() else "")
                 + "the same gunicorn settings, no middleware, no database"
             )
             with cpu.Meter(groups, DB_NAME) as meter:
@@ -489,15 +470,16 @@ def serve_bare(args, work: Path) -> list[dict]:
 
 
 @contextlib.contextmanager
-def front(args, work: Path, name: str, port: int):
-    """nginx in front of the server on `port`, configured as docs/deploy.md does (deploy/nginx/),
-    with one worker process per core (`worker_processes auto`); None with
-    --no-nginx."""
+def front(args, work: Path, name: str, server: subprocess.Popen, port: int):
+    """nginx in front of gunicorn `server` on `port`, configured as docs/deploy.md does
+    (deploy/nginx/), one worker process per core (`worker_processes auto`); none with --no-nginx.
+    Yields the address the visitors ask and the processes to meter ({pid: kind})."""
+    groups = {server.pid: "gunicorn"}
     if not args.nginx:
-        yield None
+        yield f"http://127.0.0.1:{port}", groups
         return
     with Nginx(work / f"nginx-{name}", portal_http([port]), workers="auto") as proxy:
-        yield proxy
+        yield proxy.url, {**groups, proxy.process.pid: "nginx"}
 
 
 def int_list(text: str) -> list[int]:

@@ -4,8 +4,6 @@ gunicorn with several workers, the requests of every worker process in one scrap
 
 import http.client
 import re
-import socket
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,13 +14,12 @@ from django.db import OperationalError, connection
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.server import stop
 from donations import services
 from donations.mail import MAX_ATTEMPTS
 from donations.models import OutboundMail
 from ksbb import metrics
 from tests.ksbb.test_health import _mail
-from tests.ksbb.test_serve import _free_port, production_env
+from tests.ksbb.test_serve import _free_port, production_env, serving
 
 ROOT = Path(settings.BASE_DIR)
 OUTSIDE = "203.0.113.7"  # an address on the internet (TEST-NET-3)
@@ -170,29 +167,8 @@ def gunicorn(django_db_setup, tmp_path_factory):
     port = _free_port()
     env = production_env(tmp, port, GUNICORN_WORKERS="3", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     log_path = tmp / "gunicorn.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "ksbb/gunicorn.conf.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            for _ in range(300):
-                if proc.poll() is not None:
-                    pytest.fail("gunicorn stopped: " + log_path.read_text()[-3000:])
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("gunicorn did not listen: " + log_path.read_text()[-3000:])
-            yield {"port": port, "dir": metrics_dir, "log": log_path, "pid": proc.pid}
-        finally:
-            stop(proc)
+    with serving(env, port, log_path) as proc:
+        yield {"port": port, "dir": metrics_dir, "log": log_path, "pid": proc.pid}
 
 
 def _live_count(port: int) -> float:

@@ -2,6 +2,7 @@
 gunicorn through ksbb/gunicorn.conf.py with DEBUG off, behind a TLS proxy (X-Forwarded-Proto), against
 the test database, serving collected static files hashed and compressed."""
 
+import contextlib
 import http.client
 import os
 import re
@@ -18,6 +19,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 
+from bench import server as bench_server
 from locations.registry import load_regions
 from tests import factories
 from tests.ksbb.csp_checks import assert_scripts_carry_the_nonce, assert_strict_policy
@@ -125,35 +127,29 @@ def server(django_db_setup, tmp_path_factory):
         check=True,
         timeout=120,
     )
-    log = (tmp / "gunicorn.log").open("w")
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "ksbb/gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with serving(env, port, tmp / "gunicorn.log"):
+        yield port
+
+
+@contextlib.contextmanager
+def serving(env: dict, port: int, log_path: Path):
+    """bench.server's gunicorn with `env`, once it listens on `port` (the test fails with its log
+    otherwise); yields the process and stops it afterwards."""
+    proc = bench_server.start(env, log_path)
     try:
         for _ in range(300):
             if proc.poll() is not None:
-                pytest.fail("gunicorn stopped: " + (tmp / "gunicorn.log").read_text()[-3000:])
+                pytest.fail("gunicorn stopped: " + log_path.read_text()[-3000:])
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.1)
         else:
-            pytest.fail("gunicorn did not listen: " + (tmp / "gunicorn.log").read_text()[-3000:])
-        yield port
+            pytest.fail("gunicorn did not listen: " + log_path.read_text()[-3000:])
+        yield proc
     finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
-        log.close()
+        bench_server.stop(proc)
 
 
 def _request(port, method, path, *, https=True, body=None, headers=None):
