@@ -35,15 +35,8 @@ def _migration_rows(request, django_db_setup, django_db_blocker):
         request.node.get_closest_marker("django_db")
     ):
         return
-    from django.contrib.auth.models import Group
-
-    from needs.models import Category
-
     with django_db_blocker.unblock():
-        if not Category.objects.exists():
-            factories.seed_categories()
-        if not Group.objects.exists():
-            factories.seed_staff_groups()
+        factories.ensure_migration_rows()
 
 
 @pytest.fixture(autouse=True)

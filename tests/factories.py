@@ -113,3 +113,16 @@ class OpdFactory(factory.django.DjangoModelFactory):
 
     name = "Satpol PP Jakarta Pusat"
     kind = Opd.Kind.SATPOL_PP
+
+
+def ensure_migration_rows() -> None:
+    """The data migrations' rows, written again if a transactional test flushed them (also for a
+    class-scoped fixture, which runs before tests/conftest.py's `_migration_rows`)."""
+    from django.contrib.auth.models import Group
+
+    from needs.models import Category
+
+    if not Category.objects.exists():
+        seed_categories()
+    if not Group.objects.exists():
+        seed_staff_groups()

@@ -21,6 +21,14 @@ os.environ.pop("REPLICA_DATABASE_URL", None)
 from ksbb.settings import *  # noqa: E402, F403
 from ksbb.settings import DATABASES  # noqa: E402
 
+# A test makes dozens of users: their passwords hashed in microseconds rather than a quarter second
+# each. The project's hasher stays second, for a test whose user signs in to a server started with
+# the project's settings (tests/ksbb/test_serve.py).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
 # Tests never need a commit to survive a crash of the server.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 # Plain storage: whitenoise's manifest would make live_server answer 404 for hashed names.

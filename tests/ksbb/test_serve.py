@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 
 from bench import server as bench_server
 from locations.registry import load_regions
@@ -230,7 +231,10 @@ def test_the_language_cookie_is_hardened(server):
 def test_the_session_cookie_is_hardened(server):
     load_regions()
     factories.seed_categories()
-    factories.UserFactory(username="provinsi", is_staff=True, is_superuser=True)
+    # Hashed as the server's settings hash (the suite's own hasher is a fast one it does not know).
+    user = factories.UserFactory(username="provinsi", is_staff=True, is_superuser=True)
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
     page, content = _request(server, "GET", "/admin/login/")
     csrf = _cookies(page)["csrftoken"].value
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', content)[1].decode()
