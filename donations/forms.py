@@ -12,6 +12,7 @@ from PIL import Image
 
 from donations import services
 from donations.models import Collaborator, Opd, Pledge
+from ksbb.lib import photos
 from ksbb.lib.widgets import QuickSelect
 from needs.models import Need
 
@@ -117,8 +118,6 @@ class PledgeForm(forms.Form):
 
 # Staff forms, used by the admin (donations/admin.py). The services decide; these only collect.
 
-EVIDENCE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-
 
 def validate_evidence(upload) -> str:
     """Check that `upload` really is a JPEG, PNG or WebP photo of a sane size, whatever its name
@@ -150,12 +149,12 @@ def validate_evidence(upload) -> str:
         raise forms.ValidationError(_("The file is not an image.")) from e
     finally:
         upload.seek(0)
-    if real_format not in EVIDENCE_FORMATS:
+    if real_format not in photos.FORMATS:
         raise forms.ValidationError(
             _("Upload a JPEG, PNG or WebP photo (this file is %(format)s).")
             % {"format": real_format}
         )
-    return EVIDENCE_FORMATS[real_format]
+    return photos.FORMATS[real_format]
 
 
 class ReasonForm(forms.Form):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Case, F, Sum, When
 from django.db.models.functions import Coalesce
@@ -28,6 +29,7 @@ from donations.models import (
     PledgeEvent,
     PledgeStatus,
 )
+from ksbb.lib import photos
 from locations.models import ContactPerson
 from needs import services as needs_services
 from needs.models import Category, Need
@@ -347,17 +349,26 @@ def cancel(pledge: Pledge, *, actor: Actor = DONOR, reason: str = "") -> Pledge:
 
 def _store_evidence(upload) -> str:
     """Write a delivery's photo under its final (random) name and return the name; "" for none.
+    What is written is the photo encoded again from its pixels (ksbb.lib.photos: no EXIF, GPS or
+    camera serial, at most KSBB_EVIDENCE_MAX_SIDE pixels a side); the upload itself is never kept.
 
     On a failed write (a full disk, say) whatever part of the file reached the storage is removed
     and the delivery is refused with a message: FileSystemStorage leaves a partial file behind."""
     if not upload:
         return ""
+    try:
+        data, ext = photos.reencode(upload, max_side=settings.KSBB_EVIDENCE_MAX_SIDE)
+    except photos.NotAPhoto as e:
+        raise PledgeError(
+            _("Upload a JPEG, PNG or WebP photo: this file could not be read as one."),
+            field="evidence",
+        ) from e
     field = Delivery._meta.get_field("evidence")
     name = field.storage.get_available_name(
-        field.generate_filename(None, upload.name), max_length=field.max_length
+        field.generate_filename(None, f"photo.{ext}"), max_length=field.max_length
     )
     try:
-        return field.storage.save(name, upload, max_length=field.max_length)
+        return field.storage.save(name, ContentFile(data), max_length=field.max_length)
     except OSError as e:
         _discard_evidence(name)
         raise PledgeError(

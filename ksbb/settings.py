@@ -421,6 +421,9 @@ KSBB_SITE_BOUNDARY_TOLERANCE_M = env.int("KSBB_SITE_BOUNDARY_TOLERANCE_M", defau
 KSBB_PLEDGE_OVERDUE_DAYS = env.int("KSBB_PLEDGE_OVERDUE_DAYS", default=3)
 # The largest evidence photo staff may upload with a delivery (bytes).
 KSBB_EVIDENCE_MAX_BYTES = env.int("KSBB_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
+# Evidence photos are stored re-encoded from their pixels (no EXIF, GPS or camera serial: ksbb.lib.photos),
+# at most this many pixels on their longest side.
+KSBB_EVIDENCE_MAX_SIDE = env.int("KSBB_EVIDENCE_MAX_SIDE", default=1600)
 # Uploads that are not public (evidence photos) have no address of their own: a view checks the staff
 # member's area, then the bytes come from Django ("django"), or from the web server through
 # X-Accel-Redirect to KSBB_PRIVATE_MEDIA_PREFIX ("nginx") or X-Sendfile ("apache"). docs/deploy.md.

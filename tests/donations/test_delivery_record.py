@@ -2,6 +2,7 @@
 outstanding, a date, the facilitating OPD, a real photo, a note. Partial deliveries are allowed."""
 
 import io
+from datetime import date
 
 import pytest
 from django.conf import settings
@@ -13,6 +14,7 @@ from PIL import Image
 from donations.models import Delivery, Pledge
 from tests import factories
 from tests.helpers import schedule
+from tests.ksbb.test_photos import assert_only_pixels, phone_jpeg
 
 
 def _image(fmt: str, name: str, size=(8, 8)) -> SimpleUploadedFile:
@@ -136,3 +138,38 @@ def test_an_auditor_cannot_open_the_delivery_page(client, scheduled):
     client.force_login(auditor)
     assert _deliver(client, scheduled, 5).status_code == 403
     assert not Delivery.objects.exists()
+
+
+def test_the_stored_photo_has_no_gps_serial_or_other_metadata(
+    staff_client, scheduled, tmp_path, settings
+):
+    """A phone photo of the hand-over, taken at the recipient's home: what is stored is its pixels
+    only, upright and at most KSBB_EVIDENCE_MAX_SIDE a side; the upload itself is nowhere on disk."""
+    settings.KSBB_EVIDENCE_MAX_SIDE = 100
+    upload = phone_jpeg(size=(400, 200), orientation=6)
+    response = _deliver(staff_client, scheduled, 5, SimpleUploadedFile("IMG_0042.jpg", upload))
+    assert response.status_code == 302
+    stored = Delivery.objects.get().evidence
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert [p.name for p in files] == [stored.name.rsplit("/", 1)[-1]]
+    data = files[0].read_bytes()
+    assert data != upload
+    assert assert_only_pixels(data, "JPEG").size == (50, 100)
+
+
+def test_a_photo_the_service_cannot_decode_records_nothing(scheduled, province_staff, tmp_path):
+    """The service checks again what the form checked: a caller without the form (a script, an
+    import) cannot store a file that is not a photo."""
+    from donations import services
+
+    with pytest.raises(services.PledgeError, match="JPEG, PNG or WebP"):
+        services.record_delivery(
+            scheduled,
+            quantity=5,
+            delivered_on=date(2020, 10, 30),
+            opd=factories.OpdFactory(),
+            actor=services.Actor.staff(province_staff),
+            evidence=SimpleUploadedFile("foto.jpg", b"<svg onload=alert(1)>"),
+        )
+    assert not Delivery.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

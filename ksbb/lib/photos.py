@@ -1,0 +1,75 @@
+"""Photos people upload, made safe to keep: decoded and encoded again, so that only pixels remain.
+
+A phone's photo carries more than the picture: EXIF with the GPS position where it was taken (a
+recipient's home), the camera's make, model and serial number, the time, the owner's name; XMP and
+IPTC blocks, comments, a PNG's text chunks, an embedded thumbnail that may show what was cropped.
+None of it is needed to show that aid arrived, so none of it is kept: the photo is stored as a new
+file made from its pixels alone, turned upright first (the EXIF orientation is the one tag that
+changes what the picture shows) and no larger than `max_side` pixels on its longest side. The
+uploaded file itself is never stored.
+
+The caller has checked the upload (format, size, pixel bomb: donations.forms.validate_evidence);
+`reencode` checks again, because a service may be called without that form.
+"""
+
+import io
+import warnings
+
+from PIL import Image, ImageOps
+
+# Format as Pillow names it: the extension the stored file gets.
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+JPEG_QUALITY = 85
+WEBP_QUALITY = 85
+
+
+class NotAPhoto(ValueError):
+    """The bytes are not a JPEG, PNG or WebP picture that can be decoded whole."""
+
+
+def reencode(upload, *, max_side: int) -> tuple[bytes, str]:
+    """The photo in `upload` (a file object), encoded again from its pixels: same format, upright,
+    at most `max_side` pixels wide and high, with no metadata. Returns the bytes and the extension."""
+    upload.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as opened:
+                kind = opened.format
+                if kind not in FORMATS:
+                    raise NotAPhoto(f"{kind} is not a photo format kept here")
+                opened.load()  # the first frame of an animation: a photo is one picture
+                picture = ImageOps.exif_transpose(opened)
+    except NotAPhoto:
+        raise
+    except Exception as e:  # Pillow raises many kinds of error on a file that is not an image
+        raise NotAPhoto(str(e)) from e
+    finally:
+        upload.seek(0)
+    picture = _plain(picture, kind)
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if kind == "JPEG":
+        picture.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    elif kind == "WEBP":
+        picture.save(out, "WEBP", quality=WEBP_QUALITY)
+    else:
+        picture.save(out, "PNG", optimize=True)
+    return out.getvalue(), FORMATS[kind]
+
+
+def _plain(picture: Image.Image, kind: str) -> Image.Image:
+    """The pixels in a mode the format stores, in a new image whose `info` (where Pillow keeps the
+    EXIF, XMP, ICC profile, comments and text chunks it read, and may write them back) is empty."""
+    if picture.mode == "P" and "transparency" in picture.info:
+        picture = picture.convert("RGBA")  # the transparency lives in `info`, emptied below
+    if kind == "JPEG" and picture.mode not in ("L", "RGB"):
+        picture = picture.convert("RGB")  # CMYK, or a JPEG turned from another mode
+    elif kind == "WEBP" and picture.mode not in ("RGB", "RGBA"):
+        picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
+    plain = Image.new(picture.mode, picture.size)
+    plain.paste(picture)
+    if picture.mode == "P":
+        plain.putpalette(picture.getpalette())
+    plain.info = {}
+    return plain
