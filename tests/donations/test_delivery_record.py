@@ -157,7 +157,9 @@ def test_the_stored_photo_has_no_gps_serial_or_other_metadata(
     assert assert_only_pixels(data, "JPEG").size == (50, 100)
 
 
-def test_a_photo_the_service_cannot_decode_records_nothing(scheduled, province_staff, tmp_path):
+def test_a_photo_the_service_cannot_decode_records_nothing(
+    scheduled, province_staff, tmp_path, english
+):
     """The service checks again what the form checked: a caller without the form (a script, an
     import) cannot store a file that is not a photo."""
     from donations import services
