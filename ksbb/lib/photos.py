@@ -38,6 +38,10 @@ def reencode(upload, *, max_side: int) -> tuple[bytes, str]:
                 kind = opened.format
                 if kind not in FORMATS:
                     raise NotAPhoto(f"{kind} is not a photo format kept here")
+                if kind == "JPEG":
+                    # Decode at the smallest of JPEG's 1/2, 1/4, 1/8 scales still at least
+                    # max_side a side: a large photo costs a quarter of its memory or less.
+                    opened.draft(opened.mode, (max_side, max_side))
                 opened.load()  # the first frame of an animation: a photo is one picture
                 picture = ImageOps.exif_transpose(opened)
     except NotAPhoto:
