@@ -40,6 +40,22 @@ def _migration_rows(request, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _no_jobs_left_behind(request, django_db_blocker):
+    """The jobs a transactional test committed (a real queue, a live server) are deleted after it.
+    Django's flush empties only the tables of Django-managed models, and procrastinate's are not:
+    a job left queued would be counted by a later test of the same process (xdist's order)."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    with django_db_blocker.unblock():
+        factories.delete_jobs()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits, cached pages and the map layer's parts (needs.layer) start empty in every test."""
     from needs import layer

@@ -126,3 +126,15 @@ def ensure_migration_rows() -> None:
         seed_categories()
     if not Group.objects.exists():
         seed_staff_groups()
+
+
+def delete_jobs() -> None:
+    """Every procrastinate job, worker and periodic record (their tables are not Django's: no
+    flush empties them)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM procrastinate_periodic_defers; DELETE FROM procrastinate_jobs; "
+            "DELETE FROM procrastinate_workers"
+        )
