@@ -4,6 +4,20 @@ from django.db import connections
 from django.db.models import QuerySet
 
 
+def _feature(queryset: QuerySet, geometry: str, properties: list[str], precision: int):
+    """The SQL of one row of `queryset` as a GeoJSON Feature (over its rows, aliased `rows`), the
+    queryset's own SQL to select them from, and its parameters."""
+    inner, params = queryset.order_by().query.sql_with_params()
+    pairs = ", ".join(f"'{name}', rows.\"{name}\"" for name in properties)
+    feature = f"""json_build_object(
+        'type', 'Feature',
+        'id', rows.id,
+        'geometry', ST_AsGeoJSON(rows."{geometry}", {int(precision)})::json,
+        'properties', json_build_object({pairs})
+    )"""
+    return feature, inner, params
+
+
 def feature_collection(
     queryset: QuerySet, *, geometry: str, properties: list[str], precision: int = 6
 ) -> bytes:
@@ -13,17 +27,11 @@ def feature_collection(
     and the `properties` columns. PostgreSQL builds the whole document in one query (json_agg), so
     the cost stays in the database whatever the number of rows.
     """
-    inner, params = queryset.order_by().query.sql_with_params()
-    pairs = ", ".join(f"'{name}', rows.\"{name}\"" for name in properties)
+    feature, inner, params = _feature(queryset, geometry, properties, precision)
     sql = f"""
         SELECT json_build_object(
             'type', 'FeatureCollection',
-            'features', COALESCE(json_agg(json_build_object(
-                'type', 'Feature',
-                'id', rows.id,
-                'geometry', ST_AsGeoJSON(rows."{geometry}", {int(precision)})::json,
-                'properties', json_build_object({pairs})
-            )), '[]'::json)
+            'features', COALESCE(json_agg({feature}), '[]'::json)
         )::text
         FROM ({inner}) AS rows
     """
@@ -38,19 +46,9 @@ def features(
 ) -> dict[int, bytes]:
     """Each row of `queryset` (as for feature_collection) as one GeoJSON Feature, UTF-8 bytes built
     by PostgreSQL, by its id: the parts that collection() puts together for any subset of the rows."""
-    inner, params = queryset.order_by().query.sql_with_params()
-    pairs = ", ".join(f"'{name}', rows.\"{name}\"" for name in properties)
-    sql = f"""
-        SELECT rows.id, json_build_object(
-            'type', 'Feature',
-            'id', rows.id,
-            'geometry', ST_AsGeoJSON(rows."{geometry}", {int(precision)})::json,
-            'properties', json_build_object({pairs})
-        )::text
-        FROM ({inner}) AS rows
-    """
+    feature, inner, params = _feature(queryset, geometry, properties, precision)
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"SELECT rows.id, {feature}::text FROM ({inner}) AS rows", params)
         return {pk: text.encode() for pk, text in cursor.fetchall()}
 
 
