@@ -1,14 +1,11 @@
 """The pledge form (its rules serve the public page and the API alike), and the staff forms of the admin."""
 
-import warnings
-
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from PIL import Image
 
 from donations import services
 from donations.models import Collaborator, Opd, Pledge
@@ -121,8 +118,8 @@ class PledgeForm(forms.Form):
 
 def validate_evidence(upload) -> str:
     """Check that `upload` really is a JPEG, PNG or WebP photo of a sane size, whatever its name
-    says; return the extension of its real format. Pillow reads the header and verifies the file;
-    an image of more than Image.MAX_IMAGE_PIXELS pixels (a decompression bomb) is refused."""
+    says; return the extension of its real format (ksbb.lib.photos.check: Pillow verifies and
+    decodes the file; more than Image.MAX_IMAGE_PIXELS pixels, a decompression bomb, is refused)."""
     if upload.size > settings.KSBB_EVIDENCE_MAX_BYTES:
         raise forms.ValidationError(
             _("The photo is too large (%(size)s); the limit is %(max)s.")
@@ -132,28 +129,15 @@ def validate_evidence(upload) -> str:
             }
         )
     try:
-        upload.seek(0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:
-                real_format = image.format
-                image.verify()
-            # verify() checks a PNG's chunks but not a JPEG's data: decoding the pixels is what
-            # finds a truncated or corrupt photo. Image.open has already refused a pixel bomb.
-            upload.seek(0)
-            with Image.open(upload) as image:
-                image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        real_format = photos.check(upload)
+    except photos.TooManyPixels as e:
         raise forms.ValidationError(_("The photo has too many pixels.")) from e
-    except Exception as e:  # Pillow raises many kinds of error on a file that is not an image
-        raise forms.ValidationError(_("The file is not an image.")) from e
-    finally:
-        upload.seek(0)
-    if real_format not in photos.FORMATS:
+    except photos.WrongFormat as e:
         raise forms.ValidationError(
-            _("Upload a JPEG, PNG or WebP photo (this file is %(format)s).")
-            % {"format": real_format}
-        )
+            _("Upload a JPEG, PNG or WebP photo (this file is %(format)s).") % {"format": e.format}
+        ) from e
+    except photos.NotAPhoto as e:
+        raise forms.ValidationError(_("The file is not an image.")) from e
     return photos.FORMATS[real_format]
 
 

@@ -8,10 +8,12 @@ file made from its pixels alone, turned upright first (the EXIF orientation is t
 changes what the picture shows) and no larger than `max_side` pixels on its longest side. The
 uploaded file itself is never stored.
 
-The caller has checked the upload (format, size, pixel bomb: donations.forms.validate_evidence);
-`reencode` checks again, because a service may be called without that form.
+`check` says whether an upload is such a photo (donations.forms.validate_evidence turns its errors
+into the form's messages); `reencode` checks again as it decodes, because a service may be called
+without that form.
 """
 
+import contextlib
 import io
 import warnings
 
@@ -27,29 +29,68 @@ class NotAPhoto(ValueError):
     """The bytes are not a JPEG, PNG or WebP picture that can be decoded whole."""
 
 
-def reencode(upload, *, max_side: int) -> tuple[bytes, str]:
-    """The photo in `upload` (a file object), encoded again from its pixels: same format, upright,
-    at most `max_side` pixels wide and high, with no metadata. Returns the bytes and the extension."""
+class TooManyPixels(NotAPhoto):
+    """More pixels than Image.MAX_IMAGE_PIXELS: a decompression bomb, or a photo nobody needs."""
+
+
+class WrongFormat(NotAPhoto):
+    """A whole picture, in a format not kept here (GIF, BMP, TIFF…)."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"{kind} is not a photo format kept here")
+        self.format = kind
+
+
+@contextlib.contextmanager
+def _reading(upload):
+    """Read `upload` from its start and leave it there; what Pillow raises becomes NotAPhoto."""
     upload.seek(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as opened:
-                kind = opened.format
-                if kind not in FORMATS:
-                    raise NotAPhoto(f"{kind} is not a photo format kept here")
-                if kind == "JPEG":
-                    # Decode at the smallest of JPEG's 1/2, 1/4, 1/8 scales still at least
-                    # max_side a side: a large photo costs a quarter of its memory or less.
-                    opened.draft(opened.mode, (max_side, max_side))
-                opened.load()  # the first frame of an animation: a photo is one picture
-                picture = ImageOps.exif_transpose(opened)
+            yield
     except NotAPhoto:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise TooManyPixels(str(e)) from e
     except Exception as e:  # Pillow raises many kinds of error on a file that is not an image
         raise NotAPhoto(str(e)) from e
     finally:
         upload.seek(0)
+
+
+def _kept(kind: str) -> str:
+    if kind not in FORMATS:
+        raise WrongFormat(kind)
+    return kind
+
+
+def check(upload) -> str:
+    """The format of the photo in `upload` (a file object), as Pillow names it, whatever its file's
+    name says; raises NotAPhoto (TooManyPixels, WrongFormat) for anything else."""
+    with _reading(upload):
+        with Image.open(upload) as opened:
+            kind = opened.format
+            opened.verify()
+        # verify() checks a PNG's chunks but not a JPEG's data: decoding the pixels is what finds
+        # a truncated or corrupt photo. Image.open has already refused a pixel bomb.
+        upload.seek(0)
+        with Image.open(upload) as opened:
+            opened.load()
+    return _kept(kind)
+
+
+def reencode(upload, *, max_side: int) -> tuple[bytes, str]:
+    """The photo in `upload` (a file object), encoded again from its pixels: same format, upright,
+    at most `max_side` pixels wide and high, with no metadata. Returns the bytes and the extension."""
+    with _reading(upload), Image.open(upload) as opened:
+        kind = _kept(opened.format)
+        if kind == "JPEG":
+            # Decode at the smallest of JPEG's 1/2, 1/4, 1/8 scales still at least max_side a
+            # side: a large photo costs a quarter of its memory or less.
+            opened.draft(opened.mode, (max_side, max_side))
+        opened.load()  # the first frame of an animation: a photo is one picture
+        picture = ImageOps.exif_transpose(opened)
     picture = _plain(picture, kind)
     picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
