@@ -180,20 +180,28 @@ NARROWED_BY = {"kecamatan": "kota", "kelurahan": "kecamatan"}
 # picks is checked against the database whatever the lists offer).
 CHOICES_SECONDS = 60
 CHOICES_KEY = "needs:filter-choices:v1"
+# And each process keeps what it read that much longer: the map page draws five lists, each of
+# which read the cache (a round trip to Redis and 330 options unpickled) on every page made.
+CHOICES_LOCAL_SECONDS = 10
+_CHOICES: dict = {"until": float("-inf"), "choices": None}
 
 
 def offered_choices() -> dict[str, list[tuple[str, str]]]:
     """Every list filter's options, (value, label) as the field's own iterator would give them:
     their querysets read once a minute through the cache, not on every map page (the 267
-    kelurahan, 44 kecamatan, 6 kota and the aid types were 300 rows and model instances a page).
-    Not kept at all when the portal keeps no pages (KSBB_PUBLIC_PAGE_SECONDS = 0, the tests)."""
+    kelurahan, 44 kecamatan, 6 kota and the aid types were 300 rows and model instances a page),
+    and kept in the process CHOICES_LOCAL_SECONDS more. Not kept at all when the portal keeps no
+    pages (KSBB_PUBLIC_PAGE_SECONDS = 0, the tests)."""
     keep = page_seconds() > 0
+    if keep and _CHOICES["until"] > time.monotonic():
+        return _CHOICES["choices"]
     if keep:
         try:
             found = cache.get(CHOICES_KEY)
         except Exception:  # a cache backend's own errors (Redis down): read the database
             found = None
         if found is not None:
+            _keep_here(found)
             return found
     choices = {}
     for name in LIST_FILTERS:
@@ -206,7 +214,17 @@ def offered_choices() -> dict[str, list[tuple[str, str]]]:
     if keep:
         with contextlib.suppress(Exception):
             cache.set(CHOICES_KEY, choices, CHOICES_SECONDS)
+        _keep_here(choices)
     return choices
+
+
+def _keep_here(choices: dict) -> None:
+    _CHOICES.update(until=time.monotonic() + CHOICES_LOCAL_SECONDS, choices=choices)
+
+
+def forget_choices() -> None:
+    """Drop this process's copy of the lists' options (the tests start each test without it)."""
+    _CHOICES.update(until=float("-inf"), choices=None)
 
 
 # Sets of filters NeedFilter found valid, in this process, and until when they are trusted.

@@ -57,14 +57,17 @@ def _no_jobs_left_behind(request, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits, cached pages and the map layer's parts (needs.layer) start empty in every test."""
-    from needs import layer
+    """Rate limits, cached pages, the map layer's parts (needs.layer) and the filter lists' options
+    (needs.filters) start empty in every test."""
+    from needs import filters, layer
 
     cache.clear()
     layer.forget()
+    filters.forget_choices()
     yield
     cache.clear()
     layer.forget()
+    filters.forget_choices()
 
 
 @pytest.fixture(autouse=True)

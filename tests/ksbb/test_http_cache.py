@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from donations import services
 from ksbb.lib import http_cache
+from needs import filters
 from tests import factories
 
 PAGE_SECONDS = 10
@@ -115,13 +116,14 @@ def test_anonymous_get(client, world, name, params):
         where = (url, response.status_code, response.get("Cache-Control"), response.get("Vary"))
         if response.cookies:
             assert {"private", "no-store"} <= cc, where
+        seconds = PAGE_SECONDS
         if name in SHARED:
             assert response.status_code == 200, where
             assert cc == {
                 "public",
-                f"max-age={PAGE_SECONDS}",
-                f"s-maxage={PAGE_SECONDS}",
-                f"stale-while-revalidate={PAGE_SECONDS}",
+                f"max-age={seconds}",
+                f"s-maxage={seconds}",
+                f"stale-while-revalidate={seconds}",
             }, where
             assert {"accept-language", "cookie"} <= _vary(response), where
             assert response.has_header("ETag") and not response.cookies, where
@@ -361,6 +363,20 @@ def test_the_map_s_filter_lists_are_read_once_a_minute(client, need, django_asse
     assert made.context is not None
     html = made.content.decode()
     assert '<option value="31.71" selected>' in html and "Gambir</option>" in html
+
+
+def test_each_process_keeps_the_filter_lists_a_few_seconds(client, need, monkeypatch):
+    client.get("/peta/")
+    reads = []
+    real_get = filters.cache.get
+    monkeypatch.setattr(
+        filters.cache, "get", lambda key, *a: reads.append(key) or real_get(key, *a)
+    )
+    client.get("/peta/?kota=31.71")
+    assert filters.CHOICES_KEY not in reads  # drawn from this process's copy
+    monkeypatch.setitem(filters._CHOICES, "until", time.monotonic() - 1)  # CHOICES_LOCAL_SECONDS on
+    client.get("/peta/?kota=31.72")
+    assert filters.CHOICES_KEY in reads  # its copy too old: read the shared one again
 
 
 def test_a_need_number_beyond_any_need_is_a_404(client, db):
