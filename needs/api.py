@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
+from django_filters import MultipleChoiceFilter
 from drf_spectacular.contrib.rest_framework_gis import build_geo_schema
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import build_object_type
@@ -202,7 +203,7 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False)
     def layer(self, request, format=None):  # noqa: A002 (the router passes layer.json's)
         filters = tuple(
-            (name, request.query_params.getlist(name))
+            (name, _canonical(name, request.query_params.getlist(name)))
             for name in sorted(self.filterset_class.base_filters)
             if name in request.query_params
         )
@@ -213,6 +214,15 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
             self.filter_queryset(Need.objects.published())
             remember_valid(filters)
         return needs_layer.response(request, filters)
+
+
+def _canonical(name: str, values: list[str]) -> list[str]:
+    """A filter's values as they key the layer's snapshot: the choices of a multiple-choice filter
+    in one order, once each (status=open&status=delivered is status=delivered&status=open, and
+    the worker keeps one layer for both, not two); any other filter's as given (the last counts)."""
+    if isinstance(NeedFilter.base_filters[name], MultipleChoiceFilter):
+        return sorted(set(values))
+    return values
 
 
 class CategorySerializer(serializers.ModelSerializer):

@@ -339,3 +339,29 @@ def test_the_layers_of_every_filter_share_one_version_and_one_set_of_features(
     assert {f["id"]: f["properties"]["status"] for f in body["features"]} == {
         need.pk: "fully_pledged"
     }
+
+
+def test_the_same_statuses_in_another_order_share_one_layer(
+    client, snapshots_on, need, monkeypatch
+):
+    built = []
+    real = snapshots.REGISTRY["needs-layer"]
+    monkeypatch.setitem(
+        snapshots.REGISTRY,
+        "needs-layer",
+        snapshots.Aggregate(
+            real.name,
+            lambda parts: built.append(parts) or real.build(parts),
+            real.version,
+            real.expensive,
+            real.revision,
+            real.period,
+        ),
+    )
+    one = client.get("/api/v1/needs/layer/?status=open&status=delivered")
+    two = client.get("/api/v1/needs/layer/?status=delivered&status=open&status=open")
+    assert one.status_code == two.status_code == 200 and one["ETag"] == two["ETag"]
+    assert built == [[["status", ["delivered", "open"]]]]  # built once, for both
+    # A single-choice filter keeps its values as given: the last one counts, as on the map page.
+    kota = client.get("/api/v1/needs/layer/?kota=31.75&kota=31.71")
+    assert kota.status_code == 200 and built[-1] == [["kota", ["31.75", "31.71"]]]
