@@ -17,6 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv" / "bin"
+# The background worker as production starts it: below the app servers' priority, as the systemd
+# unit of docs/deploy.md says (Nice=10), so its rebuilds use the cores the requests leave.
+WORKER = ["nice", "-n", "10", str(VENV / "python"), "manage.py", "procrastinate", "worker"]
 
 
 def free_port() -> int:

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 (
   trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0' TERM INT
   while true; do
-    .venv/bin/python manage.py procrastinate worker >&2 &
+    # Below the web server's priority, as in production (Nice=10 in docs/deploy.md's unit).
+    nice -n 10 .venv/bin/python manage.py procrastinate worker >&2 &
     pid=$!
     wait "$pid" || true
     echo "with-worker: the background worker stopped; starting it again in 2 s" >&2

@@ -346,7 +346,7 @@ class Worker:
     def start(self) -> "Worker":
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                [str(portal.VENV / "python"), "manage.py", "procrastinate", "worker"],
+                portal.WORKER,
                 cwd=portal.ROOT,
                 env=self.env,
                 stdout=log,

@@ -408,7 +408,7 @@ def serve_portal(args, database_url: str, work: Path, data: dict, redis_port: in
     if args.worker:
         with open(args.artifacts / "worker.log", "w") as out:
             worker = subprocess.Popen(
-                [str(VENV / "python"), "manage.py", "procrastinate", "worker"],
+                portal.WORKER,
                 cwd=ROOT,
                 env=env,
                 stdout=out,
