@@ -8,6 +8,7 @@ import argparse
 import pytest
 
 from bench import import_needs, needs_layer, transparency
+from bench.loadtest import cpu as cpu_meter
 from bench.loadtest import curve
 from bench.loadtest import run as loadtest
 from needs.models import Need
@@ -133,6 +134,21 @@ def test_the_load_test_visitors_run_against_a_live_portal(jakarta, live_server, 
     assert [h["need"] for h in database["hot_needs"]] == hot
 
 
+def test_the_load_test_says_when_the_machine_was_not_quiet():
+    portal = [_canned("portal", curve.VISITORS, 50, 40, 300)]
+    bare = [_canned("bare", curve.CLOSED_LOOP, 5, 6, 8000)]
+    cpu = dict.fromkeys(cpu_meter.KINDS, 10.0) | {"idle": 20.0, "available": 120.0, "cores": 2}
+    portal[0]["cpu"] = cpu | {"other": 1.0, "steal": 30.0}  # a quarter taken by the hypervisor
+    bare[0]["cpu"] = cpu | {"other": 18.0, "steal": 0.0}  # 15 % by another process
+    notes = curve.conclude(portal, bare, must_hold=50, min_ratio=0.01)["notes"]
+    assert [note.split(" took")[0] for note in notes] == [
+        "other processes",
+        "the hypervisor (steal)",
+    ]
+    assert "took up to 25 % of the CPU" in notes[1]
+    assert "steal 25 %" in curve.load_report(portal[0])
+
+
 def test_the_load_test_ceiling_runs_under_gunicorn(tmp_path, monkeypatch):
     """The bare Django view under ksbb/gunicorn.conf.py behind nginx, one closed-loop level of a
     few seconds: the servers, the generator, the CPU meter and the files the run leaves."""
@@ -153,4 +169,5 @@ def test_the_load_test_ceiling_runs_under_gunicorn(tmp_path, monkeypatch):
     assert (load["server"], load["mode"], load["users"]) == ("bare", curve.CLOSED_LOOP, 2)
     assert load["errors"] == 0 and load["requests"]["bare view"]["count"] > 0
     assert load["cpu"]["gunicorn"] > 0 and load["cpu"]["locust"] > 0 and load["cpu"]["nginx"] > 0
+    assert load["cpu"]["steal"] >= 0 and "steal" in curve.cpu_line(load["cpu"])
     assert (tmp_path / "samples-bare-closed-loop-0002.json").exists()

@@ -1,7 +1,7 @@
 """Where the CPU went during a load: the server's gunicorn processes, the background worker, the
-PostgreSQL backends serving its database, its Redis, the load generator, and everything else on
-the machine (Linux /proc). nginx in front of the server, when there is one, counts as the
-server's.
+PostgreSQL backends serving its database, its Redis, the load generator, everything else on the
+machine, and what the hypervisor took from this virtual machine for others (steal) (Linux /proc).
+nginx in front of the server, when there is one, counts as the server's.
 
 It tells a portal that is too slow from a generator or a neighbour that starves it."""
 
@@ -39,11 +39,12 @@ def _command(pid: str) -> str:
         return ""
 
 
-def machine_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+def machine_seconds() -> tuple[float, float, float]:
+    """(busy, total, stolen) CPU seconds of the whole machine since boot, all cores; stolen is
+    part of busy: time this virtual machine wanted a core and the hypervisor gave it to another."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     idle = values[3] + values[4]  # idle, iowait
-    return (sum(values[:8]) - idle) / TICK, sum(values[:8]) / TICK
+    return (sum(values[:8]) - idle) / TICK, sum(values[:8]) / TICK, values[7] / TICK
 
 
 class Meter:
@@ -70,8 +71,8 @@ class Meter:
         # (pid, start time) → (kind, CPU at the start); a pid may be reused, its start time not.
         self.first: dict[tuple[str, str], tuple[str, float]] = {}
         self.last: dict[tuple[str, str], float] = {}
-        # (time, CPU seconds per kind so far, machine busy, machine total)
-        self.timeline: list[tuple[float, dict[str, float], float, float]] = []
+        # (time, CPU seconds per kind so far, machine busy, machine total, stolen)
+        self.timeline: list[tuple[float, dict[str, float], float, float, float]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -96,8 +97,7 @@ class Meter:
             totals = dict.fromkeys(KINDS, 0.0)
             for key, (kind, start) in self.first.items():
                 totals[kind] += self.last[key] - start
-            busy, total = machine_seconds()
-            self.timeline.append((time.time(), totals, busy, total))
+            self.timeline.append((time.time(), totals, *machine_seconds()))
 
     def _kind_of(self, command: str) -> str | None:
         if command.startswith("postgres: "):
@@ -120,17 +120,20 @@ class Meter:
         self._sample()
 
     def window(self, t0: float, t1: float) -> dict[str, float]:
-        """CPU seconds per kind between the samples around t0 and t1, with `other` (the rest of
-        the machine's busy time), `idle` and `available` (core-seconds of the whole machine)."""
+        """CPU seconds per kind between the samples around t0 and t1, with `steal` (taken by the
+        hypervisor), `other` (the rest of the machine's busy time), `idle` and `available`
+        (core-seconds of the whole machine)."""
         with self._lock:
             line = list(self.timeline)
         before = max((s for s in line if s[0] <= t0), key=lambda s: s[0], default=line[0])
         after = min((s for s in line if s[0] >= t1), key=lambda s: s[0], default=line[-1])
         spent = {kind: max(after[1][kind] - before[1][kind], 0.0) for kind in KINDS}
         busy, available = after[2] - before[2], after[3] - before[3]
+        steal = max(after[4] - before[4], 0.0)
         seconds = {
             **spent,
-            "other": max(busy - sum(spent.values()), 0.0),
+            "other": max(busy - steal - sum(spent.values()), 0.0),
+            "steal": steal,
             "idle": max(available - busy, 0.0),
             "available": available,
             "seconds": after[0] - before[0],

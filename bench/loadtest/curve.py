@@ -218,12 +218,13 @@ def conclude(portal: list[dict], bare: list[dict], *, must_hold: int, min_ratio:
         for problem in (load.get("database") or {}).get("problems", []):
             missed.append(f"database after {label(load)}: {problem}")
     notes = []
-    shares = [x["cpu"]["other"] / x["cpu"]["available"] for x in portal + bare if busy(x)]
-    if shares and max(shares) > NEIGHBOURS:
-        notes.append(
-            f"other processes took up to {100 * max(shares):.0f} % of the CPU during a load: "
-            "these are not the figures of a quiet machine"
-        )
+    for kind, who in (("other", "other processes"), ("steal", "the hypervisor (steal)")):
+        shares = [x["cpu"].get(kind, 0.0) / x["cpu"]["available"] for x in portal + bare if busy(x)]
+        if shares and max(shares) > NEIGHBOURS:
+            notes.append(
+                f"{who} took up to {100 * max(shares):.0f} % of the CPU during a load: "
+                "these are not the figures of a quiet machine"
+            )
     return {
         "capacity_visitors": held,
         "portal_sustainable": brief(portal_best),
@@ -281,7 +282,7 @@ def cpu_line(cpu: dict) -> str:
         f"  CPU over the window ({cpu['cores']} cores, {cpu['available']:.0f} core-seconds): "
         f"nginx {share('nginx')}, gunicorn {share('gunicorn')}, worker {share('worker')}, PostgreSQL {share('postgres')}, "
         f"Redis {share('redis')}, locust {share('locust')}, other {share('other')}, "
-        f"idle {share('idle')}"
+        f"steal {share('steal')}, idle {share('idle')}"
     )
 
 
@@ -318,6 +319,7 @@ CPU_COLUMNS = (
     ("redis", "redis"),
     ("locust", "locust"),
     ("other", "other"),
+    ("steal", "steal"),
     ("idle", "idle"),
 )
 
