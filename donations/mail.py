@@ -20,7 +20,7 @@ from django.utils.translation import override
 
 from donations.models import OutboundMail, Pledge
 from ksbb.lib import jobs
-from locations.models import StaffArea
+from locations.models import Site, StaffArea
 
 log = logging.getLogger(__name__)
 # Retries wait 1, 2, 4, … minutes, at most an hour: a mail is given up after about five hours.
@@ -74,8 +74,11 @@ def _plain(name: str, ctx: dict) -> str:
 
 
 def area_staff_emails(pledge: Pledge) -> list[str]:
-    """Active staff assigned to the need's kelurahan, its kecamatan or its kota."""
-    codes = [r.code for r in pledge.need.site.kelurahan.ancestors()]
+    """Active staff assigned to the need's kelurahan, its kecamatan or its kota: the regions whose
+    code is the kelurahan's or a prefix of it (StaffArea's rule), found without reading them."""
+    kelurahan = Site.objects.values_list("kelurahan__code", flat=True).get(pk=pledge.need.site_id)
+    parts = kelurahan.split(".")
+    codes = [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
     return sorted(
         set(
             StaffArea.objects.filter(

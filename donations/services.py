@@ -180,8 +180,13 @@ def pledge_from_donor(
         created.language = language
         created.save(update_fields=["language"])
     mail.queue(collaborator.email, "pledge_created", {"pledge": created}, pledge=created)
-    overlaps = list(Need.objects.overlapping(created.need).select_related("aid_type"))
-    for address in mail.area_staff_emails(created):
+    staff = mail.area_staff_emails(created)
+    # Read only for someone to tell: every query here holds the need's row lock, which the
+    # donors racing for its last units wait on.
+    overlaps = (
+        list(Need.objects.overlapping(created.need).select_related("aid_type")) if staff else []
+    )
+    for address in staff:
         mail.queue(
             address,
             "staff_new_pledge",

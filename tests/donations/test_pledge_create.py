@@ -93,10 +93,25 @@ def test_the_areas_staff_are_mailed(client, need, django_capture_on_commit_callb
         .first()
         .pk,
     )
+    kelurahan = need.site.kelurahan
+    for name, region, active in (
+        ("kota", kelurahan.parent.parent, True),
+        ("kecamatan", kelurahan.parent, True),
+        ("pensiun", kelurahan, False),
+    ):
+        user = factories.UserFactory(
+            username=f"petugas-{name}", email=f"{name}@ksbb.test", is_staff=True, is_active=active
+        )
+        StaffArea.objects.create(user=user, region=region)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url(need), form_data())
     recipients = sorted(m.to[0] for m in mail.outbox)
-    assert recipients == ["csr@majubersama.test", "petugas@gambir.test"]
+    assert recipients == [
+        "csr@majubersama.test",
+        "kecamatan@ksbb.test",
+        "kota@ksbb.test",
+        "petugas@gambir.test",
+    ]
 
 
 def test_a_returning_donor_is_recognised_by_email_whatever_its_case(client, need, donor):
