@@ -134,6 +134,23 @@ def test_the_load_test_visitors_run_against_a_live_portal(jakarta, live_server, 
     assert [h["need"] for h in database["hot_needs"]] == hot
 
 
+def test_the_load_test_measures_the_ceiling_on_both_sides_of_the_portal():
+    portal = [_canned("portal", curve.CLOSED_LOOP, 5, 150, 400)]  # 40 req/s
+    before = _canned("bare", curve.CLOSED_LOOP, 5, 6, 10_000)  # 1,000 req/s
+    before["phase"] = curve.BEFORE
+    bare = [before, _canned("bare", curve.CLOSED_LOOP, 5, 6, 8000)]  # 800 after: it drifted
+    verdict = curve.conclude(portal, bare, must_hold=0, min_ratio=0.01)
+    assert verdict["ceiling"]["rps"] == 1000 and verdict["ceiling"]["phase"] == curve.BEFORE
+    assert verdict["ratio"] == 40 / 1000  # against the higher: a slower machine flatters nothing
+    assert verdict["ceiling_drift"] == [
+        {"users": 5, "before": 1000, "after": 800, "change": pytest.approx(-0.2)}
+    ]
+    assert "drifted during the run" in verdict["notes"][0]
+    report = curve.verdict_report(verdict)
+    assert "1000.0 req/s before the portal, 800.0 after (-20 %)" in report
+    assert "closed loop (before)" in curve.curve_table(portal + bare)
+
+
 def test_the_load_test_says_when_the_machine_was_not_quiet():
     portal = [_canned("portal", curve.VISITORS, 50, 40, 300)]
     bare = [_canned("bare", curve.CLOSED_LOOP, 5, 6, 8000)]
@@ -165,8 +182,11 @@ def test_the_load_test_ceiling_runs_under_gunicorn(tmp_path, monkeypatch):
         artifacts=tmp_path,
         nginx=True,
     )
+    [before] = loadtest.serve_bare(args, tmp_path / "work", phase=curve.BEFORE)
     [load] = loadtest.serve_bare(args, tmp_path / "work")
     assert (load["server"], load["mode"], load["users"]) == ("bare", curve.CLOSED_LOOP, 2)
+    assert before["phase"] == curve.BEFORE and before["requests"]["bare view"]["count"] > 0
+    assert (tmp_path / "samples-bare-closed-loop-0002-before.json").exists()
     assert load["errors"] == 0 and load["requests"]["bare view"]["count"] > 0
     assert load["cpu"]["gunicorn"] > 0 and load["cpu"]["locust"] > 0 and load["cpu"]["nginx"] > 0
     assert load["cpu"]["steal"] >= 0 and "steal" in curve.cpu_line(load["cpu"])

@@ -20,7 +20,10 @@ Definitions, printed with the result:
   time the visitors, not the server, set the pace, so the closed-loop levels find the most a
   server serves within the target.
 - The *ceiling* is the bare Django view's sustainable throughput, on the same gunicorn settings;
-  the *ratio* is the portal's sustainable throughput over the ceiling.
+  the *ratio* is the portal's sustainable throughput over the ceiling. The bare view's closed-loop
+  levels are measured twice, before the portal's loads and after them, and the ceiling is the
+  higher: a machine whose speed drifts during the run (a virtual machine's neighbours) cannot
+  flatter the ratio, and the change between the two says how far it drifted.
 """
 
 PAGE_TARGET_MS = 300
@@ -37,6 +40,8 @@ PAGES = (
 )
 APIS = ("map layer", "map boundaries", "need popup")
 VISITORS, CLOSED_LOOP = "visitors", "closed loop"
+# The `phase` of the bare view's closed-loop levels measured before the portal's loads.
+BEFORE = "before"
 # Above this share of the CPU taken by other processes, the run says the machine was not quiet.
 NEIGHBOURS = 0.10
 SERVER_NAMES = {"portal": "Portal", "bare": "Bare Django view (the ceiling)"}
@@ -218,6 +223,14 @@ def conclude(portal: list[dict], bare: list[dict], *, must_hold: int, min_ratio:
         for problem in (load.get("database") or {}).get("problems", []):
             missed.append(f"database after {label(load)}: {problem}")
     notes = []
+    drifted = drift(bare)
+    largest = max(drifted, key=lambda d: abs(d["change"]), default=None)
+    if largest and abs(largest["change"]) > NEIGHBOURS:
+        notes.append(
+            f"the bare view served {largest['before']:.0f} req/s before the portal and "
+            f"{largest['after']:.0f} after ({largest['users']} closed-loop users, "
+            f"{100 * largest['change']:+.0f} %): the machine's speed drifted during the run"
+        )
     for kind, who in (("other", "other processes"), ("steal", "the hypervisor (steal)")):
         shares = [x["cpu"].get(kind, 0.0) / x["cpu"]["available"] for x in portal + bare if busy(x)]
         if shares and max(shares) > NEIGHBOURS:
@@ -236,6 +249,7 @@ def conclude(portal: list[dict], bare: list[dict], *, must_hold: int, min_ratio:
             "ratio": step_ratio,
         },
         "saturated_any_latency": {server: brief(x) for server, x in saturated.items()},
+        "ceiling_drift": drifted,
         "targets": {"must_hold": must_hold, "min_ratio": min_ratio},
         "missed": missed,
         "notes": notes,
@@ -254,13 +268,30 @@ def brief(load: dict | None) -> dict | None:
         "users": load["users"],
         "rps": load["all"]["rps"],
         "pages_p95": load["pages"]["p95"],
+        **({"phase": load["phase"]} if load.get("phase") else {}),
     }
+
+
+def drift(bare: list[dict]) -> list[dict]:
+    """For each closed-loop level of the bare view measured both before and after the portal:
+    its requests per second then and now, and the relative change."""
+    found: dict[int, dict] = {}
+    for x in bare:
+        if x["mode"] == CLOSED_LOOP:
+            when = "before" if x.get("phase") == BEFORE else "after"
+            found.setdefault(x["users"], {})[when] = x["all"]["rps"]
+    return [
+        {**pair, "users": users, "change": pair["after"] / pair["before"] - 1}
+        for users, pair in sorted(found.items())
+        if len(pair) == 2 and pair["before"]
+    ]
 
 
 def label(load: dict) -> str:
     if load["mode"] == VISITORS:
         return f"{load['users']} visitors"
-    return f"{load['users']} users in a closed loop"
+    before = " before the portal" if load.get("phase") == BEFORE else ""
+    return f"{load['users']} users in a closed loop{before}"
 
 
 def _ms(value: float | None) -> str:
@@ -331,7 +362,7 @@ def share(cpu: dict, kind: str) -> str:
 def curve_table(loads: list[dict]) -> str:
     """One line per load: the curve, with the CPU in % of the machine."""
     lines = [
-        f"  {'server':<7}{'load':<13}{'users':>6}{'req/s':>8}{'pages p50':>10}{'p95':>6}"
+        f"  {'server':<7}{'load':<20}{'users':>6}{'req/s':>8}{'pages p50':>10}{'p95':>6}"
         f"{'p99':>6}{'errors':>7} "
         + "".join(f"{title:>{len(title) + 1}}" for title, _ in CPU_COLUMNS)
         + f"{'CPU ms/req':>11}  {'DB':<4}holds"
@@ -342,8 +373,9 @@ def curve_table(loads: list[dict]) -> str:
             f"{share(cpu, kind) if busy(x) else '–':>{len(title) + 1}}"
             for title, kind in CPU_COLUMNS
         )
+        mode = x["mode"] + (" (before)" if x.get("phase") == BEFORE else "")
         lines.append(
-            f"  {x['server']:<7}{x['mode']:<13}{x['users']:>6}{x['all']['rps']:>8.1f}"
+            f"  {x['server']:<7}{mode:<20}{x['users']:>6}{x['all']['rps']:>8.1f}"
             f"{_ms(x['pages']['p50']):>10}{_ms(x['pages']['p95']):>6}{_ms(x['pages']['p99']):>6}"
             f"{x['errors']:>7} {shares}{_ms(x.get('server_cpu_ms_per_request')):>11}  "
             f"{'–' if db is None else ('ok' if not db['problems'] else 'BAD'):<4}"
@@ -356,6 +388,8 @@ def _at(b: dict | None) -> str:
     if b is None:
         return "none holds"
     where = f"{b['users']} visitors" if b["mode"] == VISITORS else f"{b['users']} closed-loop users"
+    if b.get("phase") == BEFORE:
+        where += " before the portal"
     return f"{b['rps']:.1f} req/s ({where}, pages p95 {_ms(b['pages_p95'])} ms)"
 
 
@@ -374,6 +408,11 @@ def verdict_report(verdict: dict) -> str:
         "  gunicorn settings.",
         f"  portal sustainable:  {_at(verdict['portal_sustainable'])}",
         f"  ceiling (bare view): {_at(verdict['ceiling'])}",
+        *(
+            f"    the bare view, {d['users']} closed-loop users: {d['before']:.1f} req/s before the"
+            f" portal, {d['after']:.1f} after ({100 * d['change']:+.0f} %)"
+            for d in verdict.get("ceiling_drift", [])
+        ),
         f"  RATIO portal / ceiling = {'–' if ratio is None else f'{ratio:.3f}'}"
         f" (target: at least {t['min_ratio']:g})",
         "  For reference (not targets):",

@@ -21,7 +21,9 @@
 4. Stops it and serves, with the same gunicorn settings behind the same nginx, bench/loadtest/bare.py's
    bare Django view (no middleware, no database, no template, no Cache-Control: nginx keeps
    nothing of it), under the same loads: BareVisitor keeps the think
-   time and makes one request per action. This is the ceiling of the machine for this stack.
+   time and makes one request per action. This is the ceiling of the machine for this stack. Its
+   closed-loop levels are also measured before the portal is started (after step 1): a virtual
+   machine's speed drifts, and the ceiling is the higher of the two (bench/loadtest/curve.py).
 5. Prints each load's table as it ends, then the curve, the capacity, both sustainable
    throughputs and their ratio (defined in bench/loadtest/curve.py, printed with them). Writes
    every load's figures to artifacts/loadtest/results.json and its raw samples beside.
@@ -337,18 +339,27 @@ def durations(args, mode: str) -> dict:
 
 
 def apply_loads(
-    server_name: str, host: str, args, work: Path, meter: cpu.Meter, data: dict | None, check
+    server_name: str,
+    host: str,
+    args,
+    work: Path,
+    meter: cpu.Meter,
+    data: dict | None,
+    check,
+    phase: str | None = None,
 ) -> list[dict]:
-    """Every load of the plan on one server; `check(accepted, i)` checks the database after the
-    i-th (None: nothing to check)."""
+    """Every load of the plan on one server (`phase` curve.BEFORE: its closed-loop levels only);
+    `check(accepted, i)` checks the database after the i-th (None: nothing to check)."""
     loads = []
     for i, (mode, users) in enumerate(plan(args)):
+        if phase == curve.BEFORE and mode != curve.CLOSED_LOOP:
+            continue
         times = durations(args, mode)
         log(
             f"{curve.SERVER_NAMES[server_name]}: {users} "
             + ("visitors, 1–3 s think time" if mode == curve.VISITORS else "users, closed loop")
             + f"; {times['ramp']:g} s ramp, {times['settle']:g} s settling, "
-            f"{times['measure']:g} s measured …"
+            f"{times['measure']:g} s measured" + (" (before the portal)" if phase else "") + " …"
         )
         began = time.monotonic()
         load_data = None
@@ -377,8 +388,12 @@ def apply_loads(
             database=database,
         )
         load["wall_seconds"] = time.monotonic() - began  # ramp, stop, drain and checks included
-        samples = (
-            args.artifacts / f"samples-{server_name}-{mode.replace(' ', '-')}-{users:04d}.json"
+        if phase:
+            load["phase"] = phase
+        samples = args.artifacts / (
+            f"samples-{server_name}-{mode.replace(' ', '-')}-{users:04d}"
+            + (f"-{phase}" if phase else "")
+            + ".json"
         )
         samples.write_text(json.dumps({"window": window, **raw}))
         log(curve.load_report(load))
@@ -449,7 +464,9 @@ def serve_portal(args, database_url: str, work: Path, data: dict, redis_port: in
         portal.stop(server)
 
 
-def serve_bare(args, work: Path) -> list[dict]:
+def serve_bare(args, work: Path, phase: str | None = None) -> list[dict]:
+    """The bare view under the plan's loads; `phase` curve.BEFORE: its closed-loop levels only,
+    before the portal's loads (the ceiling is measured on both sides of them)."""
     port = portal.free_port()
     env = portal.production_env("", port, work / "static", LOG_LEVEL=SERVER_LOG_LEVEL)
     server = portal.start(
@@ -462,9 +479,10 @@ def serve_bare(args, work: Path) -> list[dict]:
                 f"Bare Django view on {host}: "
                 + ("the same nginx, " if "nginx" in groups.values() else "")
                 + "the same gunicorn settings, no middleware, no database"
+                + (", its closed-loop levels before the portal's" if phase else "")
             )
             with cpu.Meter(groups, DB_NAME) as meter:
-                return apply_loads("bare", host, args, work, meter, None, None)
+                return apply_loads("bare", host, args, work, meter, None, None, phase=phase)
     finally:
         portal.stop(server)
 
@@ -573,11 +591,14 @@ def main(argv: list[str] | None = None) -> int:
     if not loads:
         parser.error("nothing to measure: no step and no closed-loop level")
     # Each load also costs locust's start and stop, the drain and the checks: about 5 s.
-    seconds = sum(sum(durations(args, mode).values()) + 5 for mode, _ in loads)
+    seconds = sum(
+        (3 if mode == curve.CLOSED_LOOP else 2) * (sum(durations(args, mode).values()) + 5)
+        for mode, _ in loads
+    )
     log(
         f"Plan: visitor steps {args.steps}, closed-loop levels {args.saturation_users}, on the "
-        f"portal then on the bare view; about {2 * seconds / 60:.0f} min of load after 2–4 min of "
-        "preparation."
+        "portal then on the bare view (its closed-loop levels before the portal too); about "
+        f"{seconds / 60:.0f} min of load after 2–4 min of preparation."
     )
 
     started, load_average = time.monotonic(), os.getloadavg()
@@ -620,9 +641,11 @@ def main(argv: list[str] | None = None) -> int:
         if collecting.wait() != 0:
             raise RuntimeError(f"collectstatic failed; see {args.artifacts}/collectstatic.log")
         log(f"  static files collected; {time.monotonic() - started:.0f} s so far")
+        # The ceiling on both sides of the portal's loads (curve.py: the higher counts).
+        bare_loads = serve_bare(args, work, phase=curve.BEFORE)
         with portal.redis_server() as redis_port:
             portal_loads = serve_portal(args, database_url, work, data, redis_port)
-        bare_loads = serve_bare(args, work)
+        bare_loads += serve_bare(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
