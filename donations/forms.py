@@ -116,10 +116,11 @@ class PledgeForm(forms.Form):
 # Staff forms, used by the admin (donations/admin.py). The services decide; these only collect.
 
 
-def validate_evidence(upload) -> str:
+def validate_evidence(upload) -> None:
     """Check that `upload` really is a JPEG, PNG or WebP photo of a sane size, whatever its name
-    says; return the extension of its real format (ksbb.lib.photos.check: Pillow verifies and
-    decodes the file; more than Image.MAX_IMAGE_PIXELS pixels, a decompression bomb, is refused)."""
+    says (ksbb.lib.photos.check: Pillow verifies and decodes the file; more than
+    Image.MAX_IMAGE_PIXELS pixels, a decompression bomb, is refused). The stored file is named by
+    the service, after the format it encodes again (donations.services._store_evidence)."""
     if upload.size > settings.KSBB_EVIDENCE_MAX_BYTES:
         raise forms.ValidationError(
             _("The photo is too large (%(size)s); the limit is %(max)s.")
@@ -129,7 +130,7 @@ def validate_evidence(upload) -> str:
             }
         )
     try:
-        real_format = photos.check(upload)
+        photos.check(upload)
     except photos.TooManyPixels as e:
         raise forms.ValidationError(_("The photo has too many pixels.")) from e
     except photos.WrongFormat as e:
@@ -138,7 +139,6 @@ def validate_evidence(upload) -> str:
         ) from e
     except photos.NotAPhoto as e:
         raise forms.ValidationError(_("The file is not an image.")) from e
-    return photos.FORMATS[real_format]
 
 
 class ReasonForm(forms.Form):
@@ -197,9 +197,7 @@ class DeliveryForm(forms.Form):
         upload = self.cleaned_data.get("evidence")
         if not upload:
             return None
-        extension = validate_evidence(upload)
-        # The stored name follows the real format, not the uploader's name for it.
-        upload.name = f"evidence.{extension}"
+        validate_evidence(upload)
         return upload
 
 
