@@ -8,7 +8,7 @@ baseline):
   for, and its check when nothing changed;
 - the page served warm, as every visitor gets it once the worker has built the figures;
 - the time from a new delivery to the figures showing it: the next read after
-  transparency.figures.PERIOD × KSBB_PUBLIC_SNAPSHOT_SECONDS asks the worker, which rebuilds; measured here as that read plus the
+  snapshots.PUBLIC_PERIOD × KSBB_PUBLIC_SNAPSHOT_SECONDS asks the worker, which rebuilds; measured here as that read plus the
   rebuild, with the seconds the reader may wait before asking added as configured.
 """
 
@@ -168,8 +168,8 @@ def run(
     )
     print(
         f"  new delivery → figures show it   {t_visible * 1000:9.1f} ms   + up to "
-        f"{settings.KSBB_PUBLIC_SNAPSHOT_SECONDS * figures.PERIOD} s before a reader asks "
-        f"({figures.PERIOD} × KSBB_PUBLIC_SNAPSHOT_SECONDS)"
+        f"{settings.KSBB_PUBLIC_SNAPSHOT_SECONDS * snapshots.PUBLIC_PERIOD} s before a reader "
+        f"asks ({snapshots.PUBLIC_PERIOD} × KSBB_PUBLIC_SNAPSHOT_SECONDS)"
     )
     return 0
 

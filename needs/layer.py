@@ -7,8 +7,8 @@ Feature, built by PostgreSQL once per version of the data and kept in the proces
 layer then costs the query of its needs' ids, a join and the compression. When a marker changes,
 the worker rebuilds the layer of every filter visitors ask for (dozens), and the data's version,
 read for each, is read once for them all (`_version`). So that this stays a small part of a core
-while donors pledge every second, a layer is checked every PERIOD × KSBB_PUBLIC_SNAPSHOT_SECONDS
-(30 s): a marker shows a need's new status within about a minute, while its popup and its page
+while donors pledge every second, a layer is checked every snapshots.PUBLIC_PERIOD ×
+KSBB_PUBLIC_SNAPSHOT_SECONDS (30 s): a marker shows a need's new status within about a minute, while its popup and its page
 are always current."""
 
 import dataclasses
@@ -37,8 +37,6 @@ ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 CONTENT_TYPE = "application/geo+json"
 # Built once per snapshot, sent to every phone: the smaller file wins over the faster compression.
 GZIP_LEVEL = 6
-# A layer is checked every PERIOD snapshot periods, with a version read at most half that long ago.
-PERIOD = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +99,8 @@ def build_for(filters: list) -> Layer:
 
 
 def version_reuse_seconds() -> float:
-    return settings.KSBB_PUBLIC_SNAPSHOT_SECONDS * PERIOD / 2
+    """A layer is checked every PUBLIC_PERIOD periods, with a version read at most half that ago."""
+    return settings.KSBB_PUBLIC_SNAPSHOT_SECONDS * snapshots.PUBLIC_PERIOD / 2
 
 
 def _version() -> str:
@@ -159,4 +158,6 @@ def response(request: HttpRequest, filters: tuple) -> HttpResponse:
 
 
 # Cheap enough (a second at 50,000 needs) to build in the request that first asks for a filter.
-snapshots.register("needs-layer", build_for, version=_version, revision=2, period=PERIOD)
+snapshots.register(
+    "needs-layer", build_for, version=_version, revision=2, period=snapshots.PUBLIC_PERIOD
+)

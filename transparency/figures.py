@@ -508,13 +508,19 @@ def collaborator_details(collaborators, as_of: datetime.date | None = None) -> d
 
 
 # Built by the worker, never in a request: at a million pledges they take seconds of SQL.
-# Checked every PERIOD snapshot periods (30 s), as the map layer is: nearly every pledge changes
-# them, so nearly every check is a rebuild (0.7 s of aggregates at 50,000 needs, a tenth of a core
-# at 10 s), and a figure 30 s old misleads no reader; what a donor acts on is never from here.
-PERIOD = 3
 snapshots.register(
-    "transparency", _build_figures, version=data_version, expensive=True, revision=3, period=PERIOD
+    "transparency",
+    _build_figures,
+    version=data_version,
+    expensive=True,
+    revision=3,
+    period=snapshots.PUBLIC_PERIOD,
 )
 snapshots.register(
-    "home", _build_home, version=data_version, expensive=True, revision=3, period=PERIOD
+    "home",
+    _build_home,
+    version=data_version,
+    expensive=True,
+    revision=3,
+    period=snapshots.PUBLIC_PERIOD,
 )

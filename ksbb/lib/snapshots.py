@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 STORE = "snapshots"
 # How long a built value is kept after its last build (a key nobody asks for again expires).
 KEEP_SECONDS = 7 * 24 * 3600
+# The period of the public aggregates (the map layer, the transparency and home figures), in
+# KSBB_PUBLIC_SNAPSHOT_SECONDS (30 s by default): nearly every pledge changes them, so nearly every
+# check is a rebuild (0.5–1.8 s of a core each at 50,000 needs, docs/benchmarks.md), and a figure or
+# a marker 30 s old misleads no reader; what a donor acts on is never from here.
+PUBLIC_PERIOD = 3
 
 
 class NotReady(Exception):

@@ -18,15 +18,14 @@ from donations import services
 from ksbb.lib import snapshots
 from needs import layer as needs_layer
 from tests import factories
-from transparency import figures as public_figures
 
 SECONDS = 10
-# The map layer is checked every needs.layer.PERIOD snapshot periods, with a version read at most
+# The map layer is checked every snapshots.PUBLIC_PERIOD periods, with a version read at most
 # REUSE seconds before.
-LAYER = SECONDS * needs_layer.PERIOD
+LAYER = SECONDS * snapshots.PUBLIC_PERIOD
 REUSE = LAYER / 2
-# The transparency and home figures are checked every transparency.figures.PERIOD periods.
-FIGURES = SECONDS * public_figures.PERIOD
+# The transparency and home figures are checked as often.
+FIGURES = SECONDS * snapshots.PUBLIC_PERIOD
 
 
 @pytest.fixture
