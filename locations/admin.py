@@ -9,6 +9,7 @@ from leaflet.admin import LeafletGeoAdmin
 
 from ksbb.lib.admin import action_form_page
 from ksbb.lib.admin_export import ExportActionsMixin
+from ksbb.lib.phones import PhoneNumberField
 from locations import services
 from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.models import ContactPerson, PersonalDataView, Region, Site, StaffArea
@@ -17,7 +18,19 @@ from locations.scoping import AreaScopedAdminMixin
 
 # Changed only through locations.services.verify_contact, never by editing the form.
 VERIFICATION_FIELDS = ("verification_status", "verified_at", "verified_by", "replaced_by")
+# A contact person's personal data (locations.personal_data): shown only to who may see them.
+CONTACT_PERSONAL_FIELDS = ("phone", "email")
 Verification = ContactPerson.Verification
+
+
+class ContactPersonForm(forms.ModelForm):
+    """A contact's form, on its own page and on its site's: the phone as staff write it, saved in
+    E.164, shown in the international format; a number that is none is the field's error."""
+
+    class Meta:
+        model = ContactPerson
+        fields = ["site", "name", "role", "phone", "email", "channel", "note"]
+        field_classes = {"phone": PhoneNumberField}
 
 
 def area_filters(code_lookup: str) -> list[type[admin.SimpleListFilter]]:
@@ -82,15 +95,19 @@ class RegionAdmin(LeafletGeoAdmin):
 
 class ContactInline(admin.TabularInline):
     model = ContactPerson
+    form = ContactPersonForm
     fk_name = "site"
-    fields = ["name", "role", "phone", "note", *VERIFICATION_FIELDS]
+    fields = ["name", "role", "phone", "email", "channel", "note", *VERIFICATION_FIELDS]
     readonly_fields = VERIFICATION_FIELDS
     extra = 1
 
     def get_fields(self, request, obj=None):
-        # A contact's phone is personal data (locations.personal_data); SiteAdmin records its views.
+        # A contact's phone and e-mail are personal data (locations.personal_data); SiteAdmin
+        # records their views.
         fields = super().get_fields(request, obj)
-        return fields if may_see(request.user) else [f for f in fields if f != "phone"]
+        if may_see(request.user):
+            return fields
+        return [f for f in fields if f not in CONTACT_PERSONAL_FIELDS]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("verified_by", "replaced_by")
@@ -139,7 +156,7 @@ class SiteAdmin(PersonalDataAdminMixin, ExportActionsMixin, AreaScopedAdminMixin
         return getattr(site, "n_verified", None)
 
     def personal_records(self, request, obj):
-        # The contacts inline shows each contact's phone.
+        # The contacts inline shows each contact's phone and e-mail.
         return list(obj.contacts.all())
 
     def save_formset(self, request, form, formset, change):
@@ -182,19 +199,22 @@ class ContactPersonAdmin(
 ):
     """Contact persons and their verification. The verification is recorded only by the actions
     below (locations.services.verify_contact: who, when, a note), never by editing the form. The
-    phone is personal data: on the contact's own page only, to staff who may see it (recorded)."""
+    phone and e-mail are personal data: on the contact's own page only, to staff who may see them
+    (recorded)."""
 
-    personal_fields = ("phone",)
+    form = ContactPersonForm
+    personal_fields = CONTACT_PERSONAL_FIELDS
 
     export_fields = [
         ("contact_id", "pk"),
         ("site", "site__name"),
         ("kelurahan_code", "site__kelurahan__code"),
         ("role", "role"),
+        ("channel", "channel"),
         ("verification_status", "verification_status"),
         ("verified_at", "verified_at"),
     ]
-    private_export_fields = [("name", "name"), ("phone", "phone")]
+    private_export_fields = [("name", "name"), ("phone", "phone"), ("email", "email")]
 
     area_lookup = "site__kelurahan__code"
     list_display = [

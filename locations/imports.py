@@ -8,7 +8,6 @@ Contact persons are personal data: they reach the admin only, never a public pag
 """
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from locations.models import PHONE_PATTERN, ContactPerson, Region, Site
+from ksbb.lib.phones import to_e164
+from locations.models import ContactPerson, Region, Site
 from locations.services import save_contact
 from locations.spreadsheets import (
     Cell,
@@ -125,11 +125,15 @@ def _contact(site: Site, row: dict, roles: dict[str, str], report: SiteImportRep
         raise RowRefused(
             _("Unknown contact role “%(role)s”.") % {"role": shown(row.get("contact_role", ""))}
         )
-    phone = row.get("contact_phone", "")
-    if not re.match(PHONE_PATTERN, phone):
+    written = row.get("contact_phone", "")
+    try:
+        # As saved: the same number written another way leaves the contact unchanged.
+        phone = to_e164(written)
+    except ValueError as e:
         raise RowRefused(
-            _("contact_phone “%(phone)s” is not a phone number.") % {"phone": shown(phone)}
-        )
+            _("contact_phone “%(phone)s” is not a phone number. %(reason)s")
+            % {"phone": shown(written), "reason": e}
+        ) from e
     contact = ContactPerson.objects.filter(site=site, name=name).first()
     if contact is None:
         contact = ContactPerson(site=site, name=name, role=role, phone=phone)

@@ -7,8 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-# What a phone number may look like: digits, spaces, dots and dashes, an optional leading +.
-PHONE_PATTERN = r"^\+?[0-9][0-9 .-]{5,30}$"
+from ksbb.lib.phones import E164_PATTERN, to_e164
 
 # Kemendagri codes nest by prefix: 31.71 › 31.71.01 › 31.71.01.1001.
 CODE_PATTERNS = {
@@ -201,6 +200,9 @@ class Site(models.Model):
             )
 
 
+CHANNEL_NEEDS_EMAIL = _("Messages can go by e-mail only to a contact with an e-mail address.")
+
+
 class ContactPerson(models.Model):
     """The narahubung on site, whom staff call to confirm a need and arrange the hand-over.
 
@@ -220,12 +222,27 @@ class ContactPerson(models.Model):
         UNREACHABLE = "unreachable", _("Unreachable")
         REPLACED = "replaced", _("Replaced")
 
+    class Channel(models.TextChoices):
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("E-mail")
+
     site = models.ForeignKey(
         Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="contacts"
     )
     name = models.CharField(_("name"), max_length=150)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # E.164 (+6281234567890), as SMS and WhatsApp gateways expect: written only through
+    # locations.services, which normalise it (ksbb.lib.phones.to_e164).
     phone = models.CharField(_("phone"), max_length=32)
+    email = models.EmailField(_("e-mail"), blank=True)
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=Channel.choices,
+        default=Channel.WHATSAPP,
+        help_text=_("How messages reach this contact."),
+    )
     verification_status = models.CharField(
         _("verification status"),
         max_length=12,
@@ -269,14 +286,34 @@ class ContactPerson(models.Model):
                 condition=~Q(replaced_by=models.F("pk")),
             ),
             models.CheckConstraint(
-                name="contact_phone_has_digits",
-                condition=Q(phone__regex=PHONE_PATTERN),
+                name="contact_phone_e164",
+                condition=Q(phone__regex=E164_PATTERN),
                 violation_error_message=_("The phone number is not valid."),
+            ),
+            models.CheckConstraint(
+                name="contact_email_channel_has_email",
+                condition=~Q(channel="email") | ~Q(email=""),
+                violation_error_message=CHANNEL_NEEDS_EMAIL,
             ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.get_role_display()})"
+
+    def clean(self):
+        self._validate_channel()
+
+    def _validate_channel(self):
+        if self.channel == self.Channel.EMAIL and not self.email:
+            raise ValidationError({"channel": CHANNEL_NEEDS_EMAIL})
+
+    def normalise(self) -> None:
+        """The phone in E.164 and a channel it can use, or a ValidationError naming the field."""
+        try:
+            self.phone = to_e164(self.phone)
+        except ValueError as e:
+            raise ValidationError({"phone": e.args[0]}) from e
+        self._validate_channel()
 
 
 class StaffArea(models.Model):
@@ -304,8 +341,8 @@ class StaffArea(models.Model):
 
 
 class PersonalDataView(models.Model):
-    """One staff member opening one person's personal details (a donor's e-mail and phone, a contact
-    person's phone) in the admin: who, when, which record, where. Indonesia's personal data protection
+    """One staff member opening one person's personal details (a donor's or a contact person's e-mail
+    and phone) in the admin: who, when, which record, where. Indonesia's personal data protection
     law (UU 27/2022) expects a controller to be able to say who accessed whose data. Written by
     locations.personal_data only, append-only; the provincial staff list it in the admin."""
 
@@ -339,7 +376,7 @@ class PersonalDataView(models.Model):
             models.Index(fields=["content_type", "object_id", "-at"], name="pdv_record_idx"),
         ]
         permissions = [
-            # Donors' e-mail and phone and contact persons' phones are shown only with this.
+            # Donors' and contact persons' e-mail and phone are shown only with this.
             ("view_personal_data", _("Can see personal data (each view is recorded)")),
         ]
 

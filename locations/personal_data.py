@@ -1,8 +1,8 @@
 """Personal data in the admin: who may see it, and the record of each time they did.
 
 Personal data are a donor's e-mail and phone (and the real name of a donor who gives anonymously) and
-a contact person's phone. Staff see them only with the permission below, and every page or export
-that shows them to a staff member records who, when and which record (PersonalDataView).
+a contact person's phone and e-mail. Staff see them only with the permission below, and every page
+or export that shows them to a staff member records who, when and which record (PersonalDataView).
 """
 
 from collections.abc import Iterable

@@ -55,7 +55,9 @@ VERIFIED_FIELDS = ("name", "phone")
 
 @transaction.atomic
 def save_contact(contact: ContactPerson, *, by=None, reason: str = "", **fields) -> ContactPerson:
-    """Save `contact`, new or changed (by its caller, or by `fields`: name, role, phone, note…).
+    """Save `contact`, new or changed (by its caller, or by `fields`: name, role, phone, e-mail,
+    channel, note…). The phone is saved in E.164 (ksbb.lib.phones.to_e164); a phone that is no
+    phone number, or the e-mail channel without an e-mail, raises a ValidationError naming the field.
 
     A contact who was verified, unreachable or replaced and whose name or phone changes goes back
     to unverified, since the verification was of the old person or number. Locks the row against a
@@ -63,6 +65,7 @@ def save_contact(contact: ContactPerson, *, by=None, reason: str = "", **fields)
     the importer and any other caller change a contact person."""
     for name, value in fields.items():
         setattr(contact, name, value)
+    contact.normalise()
     if contact.pk:
         before = ContactPerson.objects.select_for_update().get(pk=contact.pk)
         moved = any(getattr(before, f) != getattr(contact, f) for f in VERIFIED_FIELDS)
@@ -78,9 +81,12 @@ def save_contact(contact: ContactPerson, *, by=None, reason: str = "", **fields)
 
 def create_contacts(contacts: list[ContactPerson], *, by=None, reason: str) -> list[ContactPerson]:
     """Many new contact persons in one insert, each with its first history row (the demo, imports).
-    They start unverified: verify_contact records a call. The caller owns the transaction."""
+    They start unverified: verify_contact records a call. Phones are saved in E.164, as by
+    save_contact, which raises the same ValidationError. The caller owns the transaction."""
     if any(c.verification_status != Verification.UNVERIFIED for c in contacts):
         raise ValueError("A new contact person starts unverified.")
+    for contact in contacts:
+        contact.normalise()
     return bulk_create_with_history(
         contacts, ContactPerson, default_user=by, default_change_reason=reason[:100]
     )

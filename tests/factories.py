@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
 from donations.models import Collaborator, Opd
+from ksbb.lib.phones import to_e164
 from locations.models import ContactPerson, Region, Site
 from needs.models import AidType, Category, Need
 
@@ -82,7 +83,13 @@ class ContactFactory(factory.django.DjangoModelFactory):
     site = factory.SubFactory(SiteFactory)
     name = factory.Sequence(lambda n: f"Narahubung {n}")
     role = ContactPerson.Role.RW_HEAD
-    phone = factory.Sequence(lambda n: f"+62 812 0000 {n:04d}")
+    phone = factory.Sequence(lambda n: f"+62812{n:08d}")
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        # Stored in E.164, as the services save it, however a test writes the number.
+        kwargs["phone"] = to_e164(kwargs["phone"])
+        return kwargs
 
 
 class NeedFactory(factory.django.DjangoModelFactory):

@@ -83,6 +83,29 @@ def test_verified_contact_needs_a_verification_time(site):
     )
 
 
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "0812-3456-7890",
+        "+62 812 3456 7890",
+        "6281234567890",
+        "+0812345678",
+        "+62812",
+        "+62" + "1" * 14,
+    ],
+)
+def test_contact_phone_must_be_e164(site, phone):
+    contact = factories.ContactFactory(site=site)
+    _refused(lambda: ContactPerson.objects.filter(pk=contact.pk).update(phone=phone))
+
+
+def test_contact_reached_by_email_needs_an_email(site):
+    contact = factories.ContactFactory(site=site)
+    _refused(lambda: ContactPerson.objects.filter(pk=contact.pk).update(channel="email"))
+    ContactPerson.objects.filter(pk=contact.pk).update(email="pak.rt@warga.test", channel="email")
+    _refused(lambda: ContactPerson.objects.filter(pk=contact.pk).update(email=""))
+
+
 def test_need_status_is_derived_by_the_database(need, donor):
     assert need.status == "open"
     services.pledge(need=need, collaborator=donor, quantity=40)

@@ -162,7 +162,7 @@ def _scene(need_id: int):
     )
     pledge = services.pledge(need=need, collaborator=donor, quantity=40)
     contact = ContactPerson.objects.create(
-        site=need.site, name="Ketua RW", role=ContactPerson.Role.RW_HEAD, phone="+62 812 0000 0001"
+        site=need.site, name="Ketua RW", role=ContactPerson.Role.RW_HEAD, phone="+6281200000001"
     )
     verify_contact(contact, "verified", by=staff)
     actor = services.Actor.staff(staff)

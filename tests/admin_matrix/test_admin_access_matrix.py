@@ -27,6 +27,7 @@ from django.test import Client, RequestFactory
 
 from donations.models import Collaborator, Delivery, OutboundMail, Pledge, PledgeEvent
 from ksbb.lib.admin_export import XLSX
+from ksbb.lib.phones import display
 from locations.models import ContactPerson, PersonalDataView
 from locations.scoping import AreaScopedAdminMixin
 from needs.models import Need
@@ -322,4 +323,9 @@ def test_the_matrix_holds_personal_data_markers_that_pages_really_carry(world, c
     page = client.get(f"/admin/donations/collaborator/{world.inside.anonymous_donor.pk}/change/")
     assert world.inside.anonymous_donor.email in page.content.decode()
     assert PersonalDataView.objects.filter(object_id=str(world.inside.anonymous_donor.pk)).exists()
+    contact = world.inside.contact
+    html = client.get(f"/admin/locations/contactperson/{contact.pk}/change/").content.decode()
+    # The contact's form shows the e-mail, and the phone in the international format.
+    shown = [contact.email, display(contact.phone)]
+    assert all(marker in world.inside.personal and marker in html for marker in shown)
     assert Collaborator.objects.filter(public_name__startswith=OUTSIDE).exists()

@@ -19,6 +19,7 @@ from PIL import Image
 
 from donations import services
 from donations.models import Collaborator, Delivery, OutboundMail, Pledge, PledgeEvent
+from ksbb.lib.phones import display
 from locations.models import ContactPerson, PersonalDataView, Site, StaffArea
 from locations.scoping import AREA_OFFICER_GROUP, AUDITOR_GROUP, PROVINCIAL_GROUP
 from locations.services import verify_contact
@@ -100,7 +101,10 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
     kelurahan = factories.kelurahan(code)
     site = factories.SiteFactory(name=f"{marker} RW 07", kelurahan=kelurahan, point=point)
     contact = factories.ContactFactory(
-        site=site, name=f"{marker} Narahubung", phone=_phone(code, 1)
+        site=site,
+        name=f"{marker} Narahubung",
+        phone=_phone(code, 1),
+        email=f"narahubung.{marker.lower()}@warga.test",
     )
     verify_contact(contact, "verified", by=bureau)
     need = factories.NeedFactory(site=site, title=f"{marker} Paket sembako", quantity_needed=100)
@@ -138,13 +142,15 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         anonymous.phone,
         anonymous.public_name,
         contact.phone,
+        display(contact.phone),  # as the contact's form shows it
+        contact.email,
     ]
     return Area(site, contact, need, donor, anonymous, pledge, open_pledge, delivery, personal)
 
 
 def _phone(code: str, n: int) -> str:
-    """A phone number found nowhere else on a page: the kota's digits, then n."""
-    return f"+62 81{code[4]} 77{code[3:5]} {n:04d}"
+    """A phone number found nowhere else on a page, in E.164: the kota's digits, then n."""
+    return f"+6281{code[4]}77{code[3:5]}{n:04d}"
 
 
 @dataclass

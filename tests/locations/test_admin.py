@@ -74,6 +74,7 @@ def test_posting_a_verification_status_to_a_contact_changes_only_the_editable_fi
             "name": "Pak Rahmat Hidayat",
             "role": contact.role,
             "phone": contact.phone,
+            "channel": contact.channel,
             "note": "",
             "verification_status": ContactPerson.Verification.VERIFIED,
             "verified_at": "2020-10-26 10:00",

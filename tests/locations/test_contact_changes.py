@@ -12,7 +12,8 @@ from tests.helpers import admin_url
 from tests.locations.test_import_sites import ROW, run, write_csv
 
 pytestmark = pytest.mark.usefixtures("english")
-NEW_PHONE = "+62 813 4444 5555"
+NEW_PHONE = "0813-4444-5555"  # as staff or a file write it, saved as
+NEW_E164 = "+6281344445555"
 
 
 @pytest.fixture
@@ -29,6 +30,8 @@ def _contact_form(contact, **changes) -> dict:
         "name": contact.name,
         "role": contact.role,
         "phone": contact.phone,
+        "email": contact.email,
+        "channel": contact.channel,
         "note": contact.note,
         "_save": "Save",
     }
@@ -51,6 +54,8 @@ def _site_form(site, contact, **changes) -> dict:
         f"{prefix}-0-name": contact.name,
         f"{prefix}-0-role": contact.role,
         f"{prefix}-0-phone": contact.phone,
+        f"{prefix}-0-email": contact.email,
+        f"{prefix}-0-channel": contact.channel,
         f"{prefix}-0-note": contact.note,
         "_save": "Save",
     }
@@ -67,7 +72,7 @@ def _staff(province_staff) -> Client:
 
 def _assert_reopened(contact, by, reason_part: str):
     contact.refresh_from_db()
-    assert contact.phone == NEW_PHONE
+    assert contact.phone == NEW_E164
     assert (contact.verification_status, contact.verified_at, contact.verified_by) == (
         "unverified",
         None,

@@ -75,7 +75,41 @@ def test_a_new_phone_number_needs_verifying_again(gambir, tmp_path, province_sta
     verify_contact(ContactPerson.objects.get(), "verified", by=province_staff)
     run(write_csv(tmp_path / "b.csv", [{**ROW, "contact_phone": "+62 813 9999 0000"}]))
     contact = ContactPerson.objects.get()
-    assert contact.phone == "+62 813 9999 0000" and contact.verification_status == "unverified"
+    assert contact.phone == "+6281399990000" and contact.verification_status == "unverified"
+
+
+def test_the_phone_is_saved_in_e164_and_the_same_number_written_otherwise_is_no_change(
+    gambir, tmp_path, province_staff
+):
+    from locations.services import verify_contact
+
+    run(write_csv(tmp_path / "a.csv", [{**ROW, "contact_phone": "0812-1111-2222"}]))
+    contact = ContactPerson.objects.get()
+    assert contact.phone == "+6281211112222"
+    verify_contact(contact, "verified", by=province_staff)
+    output = run(write_csv(tmp_path / "b.csv", [{**ROW, "contact_phone": "62 812 1111 2222"}]))
+    assert "contact persons: 0 created, 0 updated, 1 unchanged" in output
+    contact.refresh_from_db()
+    assert (contact.phone, contact.verification_status) == ("+6281211112222", "verified")
+
+
+@pytest.mark.parametrize(
+    ("phone", "reason"),
+    [
+        ("0812", "No phone number has these digits: check them"),
+        ("0812 1111 2222 3333 4444", "No phone number has these digits: check them"),
+        ("0812-CALL-NOW", "A phone number has digits, spaces, dashes and dots only"),
+        ("", "Enter a phone number."),
+    ],
+)
+def test_a_number_that_is_none_is_refused_with_the_value_and_the_reason(
+    gambir, tmp_path, phone, reason
+):
+    output = run(write_csv(tmp_path / "s.csv", [{**ROW, "contact_phone": phone}]))
+    assert f"line 2 (RW-GAMBIR-01): contact_phone “{phone}” is not a phone number. {reason}" in (
+        output
+    )
+    assert not ContactPerson.objects.exists()
 
 
 @pytest.mark.parametrize(

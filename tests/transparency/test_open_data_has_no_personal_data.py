@@ -7,6 +7,7 @@ import re
 from django.urls import reverse
 
 from donations.models import Collaborator, Pledge
+from ksbb.lib.phones import display
 from locations.models import ContactPerson
 from tests.transparency.test_transparency_figures import fixed_set
 from transparency import opendata
@@ -41,6 +42,8 @@ def secrets() -> set[str]:
     ]:
         found.add(phone)
         found.add(re.sub(r"\D", "", phone))
+        found.add(display(phone))
+    found |= set(ContactPerson.objects.exclude(email="").values_list("email", flat=True))
     found |= set(ContactPerson.objects.values_list("name", flat=True)) - named
     found |= set(Pledge.objects.values_list("token", flat=True))
     found |= (
