@@ -80,7 +80,8 @@ def test_a_mail_sent_as_the_database_went_away_is_recorded_once_it_is_back(
     from django.db import OperationalError
     from django.db.models.query import QuerySet
 
-    from donations import mail as outbox
+    from donations import mail as mail_outbox
+    from ksbb.lib import outbox
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     details = services.DonorDetails(
@@ -97,11 +98,11 @@ def test_a_mail_sent_as_the_database_went_away_is_recorded_once_it_is_back(
         return real_update(self, **kwargs)
 
     monkeypatch.setattr(QuerySet, "update", update)
-    assert outbox.deliver(queued.pk) is True
+    assert mail_outbox.deliver(queued.pk) is True
     queued.refresh_from_db()
     assert queued.sent_at is not None and queued.attempts == 1
     assert [m.to for m in mail.outbox] == [["sari@example.test"]]
-    assert outbox.deliver(queued.pk) is False  # nothing left to send
+    assert mail_outbox.deliver(queued.pk) is False  # nothing left to send
     assert len(mail.outbox) == 1
 
 
@@ -109,7 +110,8 @@ def test_a_mail_whose_record_cannot_be_saved_fails_its_job(need, settings, monke
     from django.db import DatabaseError, OperationalError
     from django.db.models.query import QuerySet
 
-    from donations import mail as outbox
+    from donations import mail as mail_outbox
+    from ksbb.lib import outbox
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     details = services.DonorDetails(
@@ -126,4 +128,4 @@ def test_a_mail_whose_record_cannot_be_saved_fails_its_job(need, settings, monke
 
     monkeypatch.setattr(QuerySet, "update", update)
     with pytest.raises(DatabaseError):  # the job fails and procrastinate tries it again
-        outbox.deliver(OutboundMail.objects.get().pk)
+        mail_outbox.deliver(OutboundMail.objects.get().pk)
