@@ -109,7 +109,11 @@ def pledge(
     """Promise `quantity` towards `need`. Locks the need's row, so concurrent pledges queue here
     and can never together exceed what the need needs."""
     need = Need.objects.select_for_update().get(pk=need.pk)
-    if not need.published or not need.is_pledgeable:
+    if need.is_open and not need.is_pledgeable:
+        raise PledgeError(
+            _("This need is paused until its recipients confirm it is still needed."), remaining=0
+        )
+    if not need.is_pledgeable:
         raise PledgeError(_("This need no longer accepts pledges."), remaining=0)
     if quantity < 1:
         raise PledgeError(_("The quantity must be a positive whole number."), field="quantity")

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,7 @@ from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.scoping import AreaScopedAdminMixin
 from needs import services
 from needs.admin_import import import_urls
-from needs.models import AidType, Category, Need, NeedStatus
+from needs.models import AidType, Category, Freshness, Need, NeedStatus
 
 
 class CategoryForm(forms.ModelForm):
@@ -31,7 +32,16 @@ class CategoryForm(forms.ModelForm):
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryForm
-    list_display = ["name", "order", "is_active", "color", "hold_days", "grace_days"]
+    list_display = [
+        "name",
+        "order",
+        "is_active",
+        "color",
+        "hold_days",
+        "grace_days",
+        "reconfirm_days",
+        "reconfirm_grace_days",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -70,6 +80,21 @@ class NeedStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FreshnessFilter(admin.SimpleListFilter):
+    """Open needs by whether someone said lately that they are still needed (Need.freshness)."""
+
+    title = _("reconfirmation")
+    parameter_name = "freshness"
+
+    def lookups(self, request, model_admin):
+        return Freshness.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Freshness.values:
+            return queryset.by_freshness(self.value())
+        return queryset
+
+
 class NeedForm(forms.ModelForm):
     change_reason = forms.CharField(
         label=_("Reason for the change"),
@@ -90,7 +115,7 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
     """
 
     form = NeedForm
-    actions = ["publish_needs", "reopen_needs"]
+    actions = ["publish_needs", "reopen_needs", "confirm_needs"]
     # The exceptions whose message refuses one need of an action and lets the others proceed.
     refusals: tuple[type[Exception], ...] = (services.NeedError,)
 
@@ -125,9 +150,10 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
         "quantity_pledged",
         "quantity_delivered",
         "status_label",
+        "last_confirmation",
         "published",
     ]
-    list_filter = [NeedStatusFilter, "published", "aid_type__category"]
+    list_filter = [NeedStatusFilter, FreshnessFilter, "published", "aid_type__category"]
     list_select_related = ["site__kelurahan", "aid_type__category"]
     search_fields = ["title", "site__name", "external_ref"]
     autocomplete_fields = ["site", "aid_type"]
@@ -136,6 +162,7 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
         "quantity_pledged",
         "quantity_delivered",
         "status_label",
+        "last_confirmation",
         "created_at",
         "updated_at",
     ]
@@ -146,7 +173,7 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
             {
                 "fields": [
                     ("quantity_needed", "quantity_pledged", "quantity_delivered"),
-                    "status_label",
+                    ("status_label", "last_confirmation"),
                     ("beneficiaries", "beneficiary_kind"),
                     "criteria",
                 ]
@@ -178,6 +205,18 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
     def status_label(self, need):
         # PostgreSQL computes the status on insert: a need being added has none yet.
         return NeedStatus(need.status).label if need.pk else None
+
+    @admin.display(description=_("last confirmed"), ordering="confirmed_at")
+    def last_confirmation(self, need):
+        if not need.pk:
+            return None
+        if need.confirmed_at is None:
+            when = gettext("never")
+        else:
+            by = gettext("recipient") if need.confirmed_by_contact else gettext("staff")
+            when = f"{formats.date_format(timezone.localtime(need.confirmed_at))} ({by})"
+        freshness = need.freshness
+        return when if freshness == Freshness.CONFIRMED else f"{when}: {Freshness(freshness).label}"
 
     def get_object(self, request, object_id, from_field=None):
         """On a save, lock the need's row as donations.services does, so the form is checked against
@@ -237,6 +276,24 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
             lambda need: services.publish(need, by=request.user),
             lambda n: (
                 ngettext("%(n)d need is published.", "%(n)d needs are published.", n) % {"n": n}
+            ),
+        )
+
+    @admin.action(
+        description=_("Confirm the selected needs are still needed"), permissions=["change"]
+    )
+    def confirm_needs(self, request, queryset):
+        return self.apply_to_each(
+            request,
+            queryset,
+            lambda need: services.confirm(need, by=request.user),
+            lambda n: (
+                ngettext(
+                    "%(n)d need is confirmed as still needed.",
+                    "%(n)d needs are confirmed as still needed.",
+                    n,
+                )
+                % {"n": n}
             ),
         )
 

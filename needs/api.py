@@ -23,7 +23,7 @@ from locations.models import Site
 from needs import layer as needs_layer
 from needs.caching import need_conditional, needs_conditional
 from needs.filters import NeedFilter, known_valid, remember_valid
-from needs.models import AidType, Category, Need, NeedStatus
+from needs.models import AidType, Category, Freshness, Need, NeedStatus
 
 NeedLayer = api_schema.geojson_layer(
     "NeedLayer",
@@ -47,6 +47,21 @@ class NeedSerializer(GeoFeatureModelSerializer):
     unit = serializers.CharField(source="aid_type.unit")
     quantity_remaining = serializers.IntegerField()
     status_display = serializers.CharField(source="status_label")
+    freshness = serializers.ChoiceField(
+        choices=Freshness.choices,
+        read_only=True,
+        help_text="Whether an open need is known to be still needed: `awaiting` reconfirmation "
+        "after its category's days without one, `paused` (taking no new pledges) a grace later.",
+    )
+    freshness_display = serializers.CharField(source="get_freshness_display", read_only=True)
+    last_confirmed = serializers.DateTimeField(
+        read_only=True,
+        help_text="When the site's contact person or staff last said the need is still needed "
+        "(its publication, if never since).",
+    )
+    confirmed_by = serializers.SerializerMethodField(
+        help_text="Who last confirmed it: `recipient`, `staff`, or null (never since published)."
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -78,8 +93,17 @@ class NeedSerializer(GeoFeatureModelSerializer):
             "period_end",
             "status",
             "status_display",
+            "freshness",
+            "freshness_display",
+            "last_confirmed",
+            "confirmed_by",
             "url",
         ]
+
+    def get_confirmed_by(self, need) -> str | None:
+        if need.confirmed_at is None:
+            return None
+        return "recipient" if need.confirmed_by_contact else "staff"
 
     def get_url(self, need) -> str:
         return reverse("need_detail", args=[need.pk])

@@ -1,6 +1,7 @@
 """Validators (ETag, Last-Modified) for public need data, so a repeated request costs one small query."""
 
 import hashlib
+import time
 
 from django.db import connections, router
 from django.db.models import Count, Max
@@ -30,7 +31,9 @@ def _version(request) -> dict:
 
 def _etag(request, *args, **kwargs) -> str:
     version = _version(request)
-    key = f"{version['last']}|{version['count']}|{request.get_full_path()}|{get_language()}"
+    # The hour: a need's freshness (Need.freshness) moves with time alone, no row changing.
+    hour = int(time.time() // 3600)
+    key = f"{version['last']}|{version['count']}|{hour}|{request.get_full_path()}|{get_language()}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -39,6 +42,14 @@ def _last_modified(request, *args, **kwargs):
 
 
 needs_conditional = condition(etag_func=_etag, last_modified_func=_last_modified)
+
+
+# How many of its category's reconfirmation deadlines an unconfirmed need has passed (Need.freshness):
+# time alone moves it, with no row changing, so a digest without it would keep a stale page.
+FRESHNESS_SQL = """(
+    (now() - coalesce(n.confirmed_at, n.created_at) >= make_interval(days => c.reconfirm_days))::int
+    + (now() - coalesce(n.confirmed_at, n.created_at)
+       >= make_interval(days => c.reconfirm_days + c.reconfirm_grace_days))::int)"""
 
 
 def need_digest(pk, *, also: str = "", also_params: tuple = ()) -> str | None:
@@ -56,7 +67,8 @@ def need_digest(pk, *, also: str = "", also_params: tuple = ()) -> str | None:
     region = Region._meta.db_table
     sql = f"""
         SELECT md5(concat_ws('|', n::text, s::text, a::text, c::text,
-                   ROW(k.code, k.name, d.code, d.name, t.code, t.name)::text, {also or "''"}))
+                   ROW(k.code, k.name, d.code, d.name, t.code, t.name)::text, {FRESHNESS_SQL},
+                   {also or "''"}))
         FROM {Need._meta.db_table} n
         JOIN {Site._meta.db_table} s ON s.id = n.site_id
         JOIN {region} k ON k.id = s.kelurahan_id

@@ -4,9 +4,10 @@ import datetime
 
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -42,6 +43,24 @@ class Category(models.Model):
         _("grace after the delivery date (days)"),
         default=3,
         help_text=_("Days a scheduled pledge still holds its quantity after its delivery date."),
+    )
+    # How long a need stays true without anyone saying so (docs/recipients.md, "Freshness").
+    reconfirm_days = models.PositiveSmallIntegerField(
+        _("reconfirm after (days)"),
+        default=30,
+        db_default=30,
+        help_text=_(
+            "Days after its last confirmation that an open need shows as awaiting reconfirmation."
+        ),
+    )
+    reconfirm_grace_days = models.PositiveSmallIntegerField(
+        _("pause after a further (days)"),
+        default=14,
+        db_default=14,
+        help_text=_(
+            "Days a need awaits reconfirmation before it stops accepting new pledges, until "
+            "reconfirmed. Pledges already made keep their holds."
+        ),
     )
 
     class Meta:
@@ -135,6 +154,14 @@ class AidType(models.Model):
             raise ValidationError(errors)
 
 
+class Freshness(models.TextChoices):
+    """Whether an open need is known to be still needed (Category.reconfirm_days)."""
+
+    CONFIRMED = "confirmed", _("Confirmed")
+    AWAITING = "awaiting", _("Awaiting reconfirmation")
+    PAUSED = "paused", _("Paused until reconfirmed")
+
+
 class NeedStatus(models.TextChoices):
     OPEN = "open", _("Open")
     PARTLY_PLEDGED = "partly_pledged", _("Partly pledged")
@@ -161,6 +188,27 @@ class NeedQuerySet(models.QuerySet):
     def with_places(self):
         """select_related the site, its regions and the category (PLACES), boundaries left out."""
         return self.select_related(*PLACES).defer(*PLACE_BOUNDARIES)
+
+    def by_freshness(self, freshness: str):
+        """Open needs in the given Freshness state, by the same rule as Need.freshness."""
+        last = Coalesce(F("confirmed_at"), F("created_at"))
+        day = Value(datetime.timedelta(days=1), output_field=models.DurationField())
+        awaiting_from = ExpressionWrapper(
+            last + F("aid_type__category__reconfirm_days") * day,
+            output_field=models.DateTimeField(),
+        )
+        paused_from = ExpressionWrapper(
+            awaiting_from + F("aid_type__category__reconfirm_grace_days") * day,
+            output_field=models.DateTimeField(),
+        )
+        now = timezone.now()
+        needs = self.open().filter(published=True)
+        if freshness == Freshness.CONFIRMED:
+            return needs.alias(awaiting_from=awaiting_from).filter(awaiting_from__gt=now)
+        needs = needs.alias(awaiting_from=awaiting_from, paused_from=paused_from)
+        if freshness == Freshness.AWAITING:
+            return needs.filter(awaiting_from__lte=now, paused_from__gt=now)
+        return needs.filter(paused_from__lte=now)
 
     def open(self):
         """Needs a donor can still pledge to."""
@@ -268,6 +316,13 @@ class Need(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The last time someone said the need is still true (needs.services.confirm): the site's
+    # contact person through their private link, or staff. Until then, its creation counts.
+    confirmed_at = models.DateTimeField(_("last confirmed"), null=True, blank=True, editable=False)
+    # A database default too: the benchmarks' seeding inserts needs in SQL.
+    confirmed_by_contact = models.BooleanField(
+        _("confirmed by the recipient"), default=False, db_default=False, editable=False
+    )
 
     objects = NeedQuerySet.as_manager()
     # Every change of a need, its quantities above all (before → after, who, why), append-only. The
@@ -310,6 +365,10 @@ class Need(models.Model):
                 violation_error_message=_("The end date cannot be before the start date."),
             ),
             models.CheckConstraint(name="need_title_not_blank", condition=Q(title__regex=r"\S")),
+            models.CheckConstraint(
+                name="need_confirmed_by_contact_has_time",
+                condition=Q(confirmed_by_contact=False) | Q(confirmed_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -347,5 +406,31 @@ class Need(models.Model):
         return self.quantity_needed - self.quantity_pledged
 
     @property
-    def is_pledgeable(self) -> bool:
+    def is_open(self) -> bool:
         return self.published and self.status in (NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED)
+
+    @property
+    def is_pledgeable(self) -> bool:
+        """Open, and not paused for want of a reconfirmation."""
+        return self.is_open and self.freshness != Freshness.PAUSED
+
+    def get_freshness_display(self) -> str:
+        return Freshness(self.freshness).label
+
+    @property
+    def last_confirmed(self):
+        return self.confirmed_at or self.created_at
+
+    @property
+    def freshness(self) -> str:
+        """Whether the need is known to be still needed: awaiting reconfirmation once its category's
+        `reconfirm_days` have passed since it was last confirmed, paused a grace later. Only an
+        open need can go stale: a fully pledged or closed one needs no one's word."""
+        if not self.is_open:
+            return Freshness.CONFIRMED
+        category = self.aid_type.category
+        age = timezone.now() - self.last_confirmed
+        if age < datetime.timedelta(days=category.reconfirm_days):
+            return Freshness.CONFIRMED
+        grace = datetime.timedelta(days=category.reconfirm_days + category.reconfirm_grace_days)
+        return Freshness.AWAITING if age < grace else Freshness.PAUSED

@@ -8,6 +8,7 @@ the pledges are its to cancel.
 """
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -56,6 +57,21 @@ def held_quantity(need: Need) -> int:
     """What pledges still hold of the need and have not delivered: pledged, less delivered (closed
     pledges count only what they delivered, so this is exactly what holding pledges hold)."""
     return need.quantity_pledged - need.quantity_delivered
+
+
+@transaction.atomic
+def confirm(need: Need, *, by=None, by_contact: bool = False) -> Need:
+    """Record that `need` is still needed, now: said by the site's contact person through their
+    private link (`by_contact`), or by staff (`by`). A paused need accepts pledges again."""
+    locked = lock(need.pk)
+    if not locked.is_open:
+        raise NeedError(_("Only an open need can be confirmed as still needed."))
+    locked.confirmed_at = timezone.now()
+    locked.confirmed_by_contact = by_contact
+    reason = _("Confirmed still needed by the recipient") if by_contact else _("Confirmed by staff")
+    _attribute(locked, by, reason)
+    locked.save(update_fields=["confirmed_at", "confirmed_by_contact", "updated_at"])
+    return locked
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ def seed_categories() -> None:
 
     importlib.import_module("needs.migrations.0002_seed_categories").seed(apps, None)
     importlib.import_module("needs.migrations.0004_category_holds").set_holds(apps, None)
+    importlib.import_module("needs.migrations.0007_need_freshness").set_reconfirm(apps, None)
 
 
 def seed_staff_groups() -> None:

@@ -40,6 +40,7 @@
       el("div", "need-popup-remaining",
         p.quantity_remaining + " " + labels.of + " " + p.quantity_needed + " " + p.unit + " " + labels.remaining)
     );
+    if (p.freshness && p.freshness !== "confirmed") box.appendChild(el("div", "need-popup-note", p.freshness_display));
     if (p.location_is_approximate) box.appendChild(el("div", "need-popup-note", labels.approximate));
     var link = el("a", "need-popup-link", labels.open);
     link.href = p.url;

@@ -53,6 +53,7 @@ ACTION_DATA = {
     "mark_verified": {"apply": "1", "note": "Matrix"},
     "mark_unreachable": {"apply": "1", "note": "Matrix"},
     "mark_replaced": {"apply": "1", "note": "Matrix"},
+    "confirm_needs": {},
     "cleanup_expired_attempts": {},
     "publish_needs": {},
     "reopen_needs": {},
