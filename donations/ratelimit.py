@@ -33,10 +33,7 @@ def client_address(request) -> str:
 def allow(scope: str, key: str, rate: str) -> bool:
     """Count one attempt of `key` in `scope`; False once the rate's count is exceeded in its window."""
     limit, window = parse_rate(rate)
-    bucket = int(time.time() // window)
-    # Hashed: an e-mail address must not sit in the cache in clear.
-    digest = hashlib.sha256(f"{scope}|{key}".encode()).hexdigest()[:32]
-    cache_key = f"ratelimit:{scope}:{digest}:{bucket}"
+    cache_key = _key(scope, key, window)
     cache.add(cache_key, 0, timeout=window + 1)
     try:
         count = cache.incr(cache_key)
@@ -44,6 +41,18 @@ def allow(scope: str, key: str, rate: str) -> bool:
         cache.set(cache_key, 1, timeout=window + 1)
         count = 1
     return count <= limit
+
+
+def exceeded(scope: str, key: str, rate: str) -> bool:
+    """Whether `key` has used up all of `scope`'s rate in this window, without counting a try."""
+    limit, window = parse_rate(rate)
+    return (cache.get(_key(scope, key, window)) or 0) >= limit
+
+
+def _key(scope: str, key: str, window: int) -> str:
+    # Hashed: an e-mail address must not sit in the cache in clear.
+    digest = hashlib.sha256(f"{scope}|{key}".encode()).hexdigest()[:32]
+    return f"ratelimit:{scope}:{digest}:{int(time.time() // window)}"
 
 
 def pledge_allowed(request, email: str | None) -> bool:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "locations",
     "needs",
     "donations",
+    "recipients",
     "transparency",
     "ksbb",
 ]
@@ -372,6 +373,24 @@ SPECTACULAR_SETTINGS = {
 # Abuse limits for the pledge form and API (count per s, m, h or d).
 KSBB_PLEDGE_RATE_PER_ADDRESS = env.str("KSBB_PLEDGE_RATE_PER_ADDRESS", default="20/h")
 KSBB_PLEDGE_RATE_PER_EMAIL = env.str("KSBB_PLEDGE_RATE_PER_EMAIL", default="10/h")
+# The contact persons' private links (recipients; docs/recipients.md): how long one works, and the
+# limits per client address on opening them (every request, and tokens that are no link at all).
+KSBB_CONTACT_LINK_DAYS = env.int("KSBB_CONTACT_LINK_DAYS", default=30)
+KSBB_CONTACT_LINK_RATE_PER_ADDRESS = env.str("KSBB_CONTACT_LINK_RATE_PER_ADDRESS", default="60/m")
+KSBB_CONTACT_LINK_MISSES_PER_ADDRESS = env.str(
+    "KSBB_CONTACT_LINK_MISSES_PER_ADDRESS", default="20/h"
+)
+# WhatsApp and SMS to contact persons (recipients.messaging): the console in development, an HTTP
+# gateway in production (e-mail goes through EMAIL_URL).
+KSBB_MESSAGING_BACKEND = env.str(
+    "KSBB_MESSAGING_BACKEND",
+    default="recipients.messaging.ConsoleBackend"
+    if DEBUG
+    else "recipients.messaging.GatewayBackend",
+)
+KSBB_MESSAGING_GATEWAY_URL = env.str("KSBB_MESSAGING_GATEWAY_URL", default="")
+KSBB_MESSAGING_GATEWAY_TOKEN = env.str("KSBB_MESSAGING_GATEWAY_TOKEN", default="")
+KSBB_MESSAGING_GATEWAY_TIMEOUT = env.float("KSBB_MESSAGING_GATEWAY_TIMEOUT", default=10)
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: use REMOTE_ADDR).
 KSBB_TRUSTED_PROXY_COUNT = env.int("KSBB_TRUSTED_PROXY_COUNT", default=0)
 # How long the map layer, the transparency figures and the home page's counts may lag the database

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("needs.urls")),
     path("", include("donations.urls")),
+    path("", include("recipients.urls")),
     path("", include("transparency.urls")),
     path("kebutuhan/<int:pk>/", donations_views.need_detail, name="need_detail"),
     path("api/v1/", include("ksbb.api_urls")),

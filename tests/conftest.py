@@ -57,13 +57,15 @@ def _no_jobs_left_behind(request, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits, cached pages, the map layer's parts (needs.layer) and the filter lists' options
-    (needs.filters) start empty in every test."""
+    """Rate limits, cached pages, the map layer's parts (needs.layer), the filter lists' options
+    (needs.filters) and the messages sent to contact persons start empty in every test."""
     from needs import filters, layer
+    from recipients.messaging import LocmemBackend
 
     cache.clear()
     layer.forget()
     filters.forget_choices()
+    LocmemBackend.outbox.clear()
     yield
     cache.clear()
     layer.forget()

@@ -30,6 +30,7 @@ def seed_staff_groups() -> None:
 
     importlib.import_module("donations.migrations.0002_staff_groups").create_groups(apps, None)
     importlib.import_module("donations.migrations.0006_personal_data_roles").apply(apps, None)
+    importlib.import_module("recipients.migrations.0002_staff_permissions").apply(apps, None)
 
 
 def kelurahan(code: str = "31.71.01.1001") -> Region:

@@ -15,6 +15,8 @@ os.environ["KSBB_PUBLIC_SNAPSHOT_SECONDS"] = "0"
 os.environ["KSBB_PUBLIC_PAGE_SECONDS"] = "0"
 # Jobs run after the commit in the test's process; tests/ksbb/test_worker.py runs the real worker.
 os.environ["KSBB_JOBS_EAGER"] = "1"
+# Messages to contact persons are kept in memory (recipients.messaging.LocmemBackend.outbox).
+os.environ["KSBB_MESSAGING_BACKEND"] = "recipients.messaging.LocmemBackend"
 # The replica-routing test adds its own replica alias; an operator's replica is never used.
 os.environ.pop("REPLICA_DATABASE_URL", None)
 

@@ -54,6 +54,8 @@ ACTION_DATA = {
     "mark_unreachable": {"apply": "1", "note": "Matrix"},
     "mark_replaced": {"apply": "1", "note": "Matrix"},
     "confirm_needs": {},
+    "send_link": {},
+    "revoke_link": {},
     "cleanup_expired_attempts": {},
     "publish_needs": {},
     "reopen_needs": {},

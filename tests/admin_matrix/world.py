@@ -24,6 +24,8 @@ from locations.models import ContactPerson, PersonalDataView, Site, StaffArea
 from locations.scoping import AREA_OFFICER_GROUP, AUDITOR_GROUP, PROVINCIAL_GROUP
 from locations.services import verify_contact
 from needs.models import AidType, Need
+from recipients import services as recipient_services
+from recipients.models import ContactLink, OutboundMessage
 from tests import factories
 
 INSIDE_CODE = "31.71.01.1001"  # Gambir, Jakarta Pusat
@@ -81,6 +83,8 @@ class Area:
     pledge: Pledge
     open_pledge: Pledge
     delivery: Delivery
+    link: ContactLink
+    link_token: str
     personal: list[str] = field(default_factory=list)
     # The row the matrix opens for each scoped model.
     objects: dict[type, object] = field(default_factory=dict)
@@ -94,6 +98,8 @@ class Area:
             Pledge: self.pledge,
             Delivery: self.delivery,
             PledgeEvent: self.pledge.events.order_by("pk").first(),
+            ContactLink: self.link,
+            OutboundMessage: self.link.messages.get(),
         }
 
 
@@ -107,6 +113,7 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         email=f"narahubung.{marker.lower()}@warga.test",
     )
     verify_contact(contact, "verified", by=bureau)
+    link, link_token = recipient_services.send_link(contact, by=bureau)
     need = factories.NeedFactory(site=site, title=f"{marker} Paket sembako", quantity_needed=100)
     donor = factories.CollaboratorFactory(
         public_name=f"{marker} PT Donatur",
@@ -145,7 +152,19 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         display(contact.phone),  # as the contact's form shows it
         contact.email,
     ]
-    return Area(site, contact, need, donor, anonymous, pledge, open_pledge, delivery, personal)
+    return Area(
+        site,
+        contact,
+        need,
+        donor,
+        anonymous,
+        pledge,
+        open_pledge,
+        delivery,
+        link,
+        link_token,
+        personal,
+    )
 
 
 def _phone(code: str, n: int) -> str:
@@ -169,7 +188,9 @@ class World:
         return {"any": row} if row is not None else {}
 
     def tokens(self) -> list[str]:
-        return list(Pledge.objects.values_list("token", flat=True))
+        """The private links' keys: the donors' and the contact persons'."""
+        pledges = list(Pledge.objects.values_list("token", flat=True))
+        return [*pledges, self.inside.link_token, self.outside.link_token]
 
 
 def build_world(bureau) -> World:

@@ -34,6 +34,7 @@ PUBLIC = {  # public, kept for a while
 PRIVATE = {  # one visitor's own: private, no-store
     "donations:pledge_create",
     "donations:pledge_status",
+    "recipients:home",
     "api-pledge-detail",
     "api-docs",  # its inline script carries the request's CSP nonce
     "admin",
@@ -41,6 +42,7 @@ PRIVATE = {  # one visitor's own: private, no-store
 POST_ONLY = {  # a GET is refused or only redirects; never public
     "donations:pledge_cancel",
     "donations:pledge_extend",
+    "recipients:confirm_need",
     "api-pledge-create",
     "api-pledge-cancel",
     "set_language",
@@ -92,7 +94,7 @@ def _url(name: str, params: tuple, world) -> list[str]:
         return ADMIN_PATHS
     need, pledge = world["need"], world["pledge"]
     values = {
-        "pk": need.pk if name.startswith(("need", "donations")) else need.aid_type_id,
+        "pk": need.pk if name.startswith(("need", "donations", "recipients")) else need.aid_type_id,
         "token": pledge.token,
         "dataset": "needs",
         "fmt": "csv",

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from recipients import views
+
+app_name = "recipients"
+TOKEN = "<token:token>"
+urlpatterns = [
+    path(f"narahubung/{TOKEN}/", views.home, name="home"),
+    path(
+        f"narahubung/{TOKEN}/kebutuhan/<int:pk>/masih-dibutuhkan/",
+        views.confirm_need,
+        name="confirm_need",
+    ),
+]

@@ -1,0 +1,101 @@
+"""The contact person's private page: their site's needs and deliveries, through their link alone
+(no account). Everything here is read and changed through the link's site, never by an id alone,
+so one site's link can never reach another site's needs or deliveries."""
+
+from django.conf import settings
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from donations import ratelimit
+from donations.models import Delivery, Pledge, PledgeStatus
+from needs import services as need_services
+from needs.models import Need, NeedStatus
+from recipients import services
+
+SHOWN_NEED_STATUSES = [NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED, NeedStatus.FULLY_PLEDGED]
+RECENT_DELIVERIES = 30
+GONE = {"unknown": 404, "expired": 410, "revoked": 410, "unverified": 410}
+
+
+def _private(response):
+    # The token is in the address: no search engine keeps it, no link to another site carries it.
+    # ("no-referrer" would also make the browser send `Origin: null` with the page's own forms,
+    # which Django's CSRF check refuses.)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _open(request, token: str):
+    """The link's Opening, or the page to answer instead (rate limited, or a link that is no more)."""
+    address = ratelimit.client_address(request)
+    if ratelimit.exceeded(
+        "contact-link-miss", address, settings.KSBB_CONTACT_LINK_MISSES_PER_ADDRESS
+    ) or not ratelimit.allow("contact-link", address, settings.KSBB_CONTACT_LINK_RATE_PER_ADDRESS):
+        response = render(request, "donations/rate_limited.html", status=429)
+        response["Retry-After"] = "600"
+        return None, _private(response)
+    opening = services.open_link(token, record=request.method == "GET")
+    if opening.state == "unknown":
+        ratelimit.allow("contact-link-miss", address, settings.KSBB_CONTACT_LINK_MISSES_PER_ADDRESS)
+    if not opening.ok:
+        ctx = {"state": opening.state, "link": opening.link}
+        response = render(request, "recipients/unavailable.html", ctx, status=GONE[opening.state])
+        return None, _private(response)
+    return opening.link, None
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def home(request, token: str):
+    link, refused = _open(request, token)
+    if refused:
+        return refused
+    site = link.contact.site
+    needs = (
+        Need.objects.published()
+        .with_places()
+        .filter(site=site, status__in=SHOWN_NEED_STATUSES)
+        .order_by("period_start", "pk")
+    )
+    pledges = Pledge.objects.filter(need__site=site).select_related(
+        "need__aid_type", "collaborator"
+    )
+    ctx = {
+        "link": link,
+        "contact": link.contact,
+        "site": site,
+        "needs": needs,
+        "announced": pledges.filter(status=PledgeStatus.SCHEDULED).order_by("scheduled_for", "pk"),
+        "deliveries": Delivery.objects.filter(pledge__need__site=site)
+        .select_related("pledge__need__aid_type", "pledge__collaborator", "opd")
+        .order_by("-delivered_on", "-pk")[:RECENT_DELIVERIES],
+        "confirmed": request.GET.get("dikonfirmasi", ""),
+    }
+    return _private(render(request, "recipients/site.html", ctx))
+
+
+@never_cache
+@require_POST
+def confirm_need(request, token: str, pk: int):
+    """One tap: the need is still needed."""
+    link, refused = _open(request, token)
+    if refused:
+        return refused
+    need = get_object_or_404(
+        Need.objects.published().filter(~Q(status__in=[NeedStatus.DELIVERED, NeedStatus.CLOSED])),
+        pk=pk,
+        site=link.contact.site,
+    )
+    try:
+        need_services.confirm(need, by_contact=True)
+        done = str(need.pk)
+    except need_services.NeedError:  # closed or fully pledged meanwhile
+        done = "gagal"
+    url = reverse("recipients:home", args=[token])
+    response = redirect(f"{url}?dikonfirmasi={done}#need-{need.pk}")
+    response.status_code = 303  # see the page again, by GET
+    return _private(response)

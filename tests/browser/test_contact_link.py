@@ -1,0 +1,46 @@
+"""A contact person opens their private link on a phone, confirms a need is still needed in one tap,
+and the need's public page shows who confirmed it and when."""
+
+import pytest
+from playwright.sync_api import expect
+
+from locations import services as location_services
+from locations.models import ContactPerson
+from needs.models import Need
+from recipients import services
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_contact_person_confirms_a_need_from_their_phone(need, live_server, phone, screenshot):
+    bureau = factories.UserFactory(username="provinsi", is_staff=True, is_superuser=True)
+    contact = factories.ContactFactory(site=need.site, name="Pak Darto", phone="0812 1111 2222")
+    location_services.verify_contact(contact, ContactPerson.Verification.VERIFIED, by=bureau)
+    Need.objects.filter(pk=need.pk).update(created_at=need.created_at.replace(year=2020))
+    _, token = services.send_link(contact, by=bureau)
+
+    phone.goto(f"{live_server.url}/narahubung/{token}/")
+    expect(phone.locator("h1")).to_have_text(need.site.name)
+    card = phone.get_by_test_id("recipient-need")
+    expect(card).to_contain_text(need.title)
+    expect(card).to_contain_text("tidak menerima komitmen baru")  # paused: not confirmed for years
+    screenshot("contact-link-before-id")
+
+    card.get_by_role("button", name="Masih dibutuhkan").click()
+    expect(phone.get_by_test_id("confirmed-notice")).to_be_visible()
+    expect(phone.get_by_test_id("last-confirmed")).to_contain_text("oleh Anda")
+    expect(card).not_to_contain_text("tidak menerima komitmen baru")
+    # Phone-first: nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("contact-link-after-id")
+
+    phone.goto(live_server.url + need.get_absolute_url())
+    expect(phone.get_by_test_id("last-confirmed")).to_contain_text("narahubung")
+    expect(phone.get_by_role("link", name="Dukung kebutuhan ini")).to_be_visible()
+
+    # Another link, then the old one is a kind page.
+    services.send_link(contact, by=bureau)
+    phone.goto(f"{live_server.url}/narahubung/{token}/")
+    expect(phone.get_by_test_id("link-state")).to_be_visible()
+    expect(phone.locator("h1")).to_have_text("Tautan ini tidak dapat digunakan")

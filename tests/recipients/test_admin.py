@@ -1,0 +1,74 @@
+"""Staff send, resend and revoke contact persons' links from the admin, within their area; they see
+each link's state and the messages, never the link itself."""
+
+import pytest
+from django.test import Client
+
+from recipients.models import ContactLink, OutboundMessage
+from tests import factories
+from tests.recipients.conftest import verified_contact
+
+pytestmark = pytest.mark.django_db
+CONTACTS = "/admin/locations/contactperson/"
+
+
+def _officer_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_officer_sends_a_link_to_a_contact_in_their_area(
+    contact, kelurahan_officer, django_capture_on_commit_callbacks
+):
+    client = _officer_client(kelurahan_officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            CONTACTS, {"action": "send_link", "_selected_action": [contact.pk]}, follow=True
+        )
+    assert response.status_code == 200
+    link = ContactLink.objects.get(contact=contact)
+    assert link.created_by == kelurahan_officer
+    assert OutboundMessage.objects.get().sent_at is not None
+    # The list says where it stands; the change page too. The token is nowhere.
+    page = client.get(CONTACTS).content.decode()
+    assert "Terkirim" in page or "Sent" in page
+    message_page = client.get(
+        f"/admin/recipients/outboundmessage/{OutboundMessage.objects.get().pk}/change/"
+    )
+    assert message_page.status_code == 200
+    assert link.selector not in message_page.content.decode()
+
+
+def test_an_officer_cannot_reach_another_areas_contact(contact, other_area_officer):
+    client = _officer_client(other_area_officer)
+    client.post(CONTACTS, {"action": "send_link", "_selected_action": [contact.pk]})
+    assert not ContactLink.objects.exists()
+
+
+def test_an_unverified_contact_is_refused_with_a_message(site, staff_client):
+    unverified = factories.ContactFactory(site=site, name="Bu Wati")
+    response = staff_client.post(
+        CONTACTS, {"action": "send_link", "_selected_action": [unverified.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Bu Wati" in response.content.decode()
+    assert not ContactLink.objects.exists()
+
+
+def test_revoking_ends_the_link(client, link, url, contact, staff_client, province_staff):
+    staff_client.post(CONTACTS, {"action": "revoke_link", "_selected_action": [contact.pk]})
+    link, _ = link
+    link.refresh_from_db()
+    assert link.revoked_at and link.revoked_by == province_staff
+    assert Client().get(url).status_code == 410
+
+
+def test_the_links_list_shows_each_state(link, site, staff_client, province_staff):
+    other = verified_contact(site, province_staff, name="Bu Ani")
+    from recipients import services
+
+    services.send_link(other, by=province_staff)
+    services.revoke_link(other, by=province_staff)
+    page = staff_client.get("/admin/recipients/contactlink/").content.decode()
+    assert page.count("<tr") >= 3
