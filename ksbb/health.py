@@ -45,6 +45,7 @@ from procrastinate.contrib.django.models import ProcrastinateWorker
 
 from donations.mail import MAX_ATTEMPTS
 from donations.models import OutboundMail
+from recipients.models import OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,13 @@ def worker_heartbeat_age() -> float | None:
     return _seconds(row["age"])
 
 
-def outbox_state() -> dict:
-    """The outbox on the primary, in one query over its partial index on unsent mail:
-    `unsent` (still to be tried), `oldest_age` (seconds, None when nothing waits) and `given_up`
-    (unsent after MAX_ATTEMPTS tries, never tried again)."""
+def outbox_state(model=OutboundMail) -> dict:
+    """An outbox (the donors' mail, or the contact persons' messages) on the primary, in one query
+    over its partial index on unsent rows: `unsent` (still to be tried), `oldest_age` (seconds,
+    None when nothing waits) and `given_up` (unsent after MAX_ATTEMPTS tries, never tried again)."""
     waiting = Q(attempts__lt=MAX_ATTEMPTS)
     row = (
-        OutboundMail.objects.using(DEFAULT_DB_ALIAS)
+        model.objects.using(DEFAULT_DB_ALIAS)
         .filter(sent_at=None)
         .aggregate(
             unsent=Count("pk", filter=waiting),
@@ -144,19 +145,22 @@ class WorkerHeartbeat(HealthCheck):
 
 @dataclasses.dataclass
 class Outbox(HealthCheck):
-    """No mail still to be sent is older than KSBB_OUTBOX_MAX_AGE_SECONDS."""
+    """No mail, and no message to a contact person, still to be sent is older than
+    KSBB_OUTBOX_MAX_AGE_SECONDS."""
 
     async def run(self):
-        try:
-            state = await sync_to_async(outbox_state)()
-        except DatabaseError as error:
-            raise _database_unreachable(error) from error
         limit = settings.KSBB_OUTBOX_MAX_AGE_SECONDS
-        age = state["oldest_age"]
-        if age is not None and age > limit:
-            raise ServiceUnavailable(
-                f"oldest unsent mail waits {age:.0f} s (limit {limit} s; {state['unsent']} unsent)"
-            )
+        for model, what in [(OutboundMail, "mail"), (OutboundMessage, "message")]:
+            try:
+                state = await sync_to_async(outbox_state)(model)
+            except DatabaseError as error:
+                raise _database_unreachable(error) from error
+            age = state["oldest_age"]
+            if age is not None and age > limit:
+                raise ServiceUnavailable(
+                    f"oldest unsent {what} waits {age:.0f} s "
+                    f"(limit {limit} s; {state['unsent']} unsent)"
+                )
 
 
 SERVING_CHECKS = [Database, Cache]

@@ -31,6 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from donations.models import Pledge, PledgeStatus
 from donations.ratelimit import client_address
 from ksbb.health import outbox_state, worker_heartbeat_age
+from recipients.models import OutboundMessage
 
 log = logging.getLogger(__name__)
 JOB_STATUSES = ("todo", "doing", "failed")
@@ -69,6 +70,22 @@ class PortalCollector:
             "ksbb_outbox_given_up",
             "Mails never sent after their last attempt.",
             outbox["given_up"],
+        )
+        messages = outbox_state(OutboundMessage)
+        yield _gauge(
+            "ksbb_messages_unsent",
+            "Messages to contact persons (WhatsApp, SMS, e-mail) that will still be tried.",
+            messages["unsent"],
+        )
+        yield _gauge(
+            "ksbb_messages_oldest_unsent_age_seconds",
+            "Age of the oldest message to a contact person still to be sent (0 when none waits).",
+            messages["oldest_age"] or 0,
+        )
+        yield _gauge(
+            "ksbb_messages_given_up",
+            "Messages to contact persons never sent after their last attempt.",
+            messages["given_up"],
         )
         # Every status listed, so the (status, created_at) index serves the time range.
         since = timezone.now() - timedelta(minutes=1)

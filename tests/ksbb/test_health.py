@@ -69,7 +69,7 @@ def test_liveness_and_health_are_not_sent_to_https(client, settings):
 
 def test_ready_when_all_is_well(client, worker, django_assert_max_num_queries):
     _mail(minutes_ago=1)  # a young unsent mail is normal
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # database, heartbeat, mail, messages
         response = client.get(READY)
     assert response.status_code == 200
     assert _answer(response) == {
@@ -113,6 +113,22 @@ def test_an_old_unsent_mail_fails_readiness_without_saying_to_whom(client, worke
     assert body["failing"] == ["Outbox"]
     assert "budi" not in response.content.decode()
     assert "Komitmen" not in response.content.decode()
+
+
+def test_an_old_unsent_message_to_a_contact_person_fails_readiness(client, worker, settings):
+    from recipients.models import OutboundMessage
+
+    settings.KSBB_OUTBOX_MAX_AGE_SECONDS = 600
+    message = OutboundMessage.objects.create(
+        channel="whatsapp", to="+6281211112222", body="KSBB: Halo Pak Darto"
+    )
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    response = client.get(READY)
+    assert response.status_code == 503
+    assert _answer(response)["checks"]["Outbox"].startswith("failing: oldest unsent message")
+    assert "+62812" not in response.content.decode() and "Darto" not in response.content.decode()
 
 
 def test_mail_given_up_or_sent_does_not_count(client, worker):
