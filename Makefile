@@ -37,6 +37,7 @@ run:
 	$(MESSAGES) && \
 	$(PY) manage.py load_demo --if-empty && \
 	$(PY) manage.py ensure_dev_staff && \
+	$(PY) manage.py send_contact_link --demo && \
 	echo && echo "  Open http://127.0.0.1:8000/ (staff: http://127.0.0.1:8000/admin/, logins above). Ctrl-C stops it." && echo && \
 	exec scripts/with-worker.sh $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -1,4 +1,5 @@
-"""Demo only: move the pledge history a demo load just made into 2020, and date its open holds.
+"""Demo only: move the pledge history a demo load just made into 2020, date its open holds, and age
+some of its needs so that they await reconfirmation.
 
 This is the one place the demo writes donations' tables directly rather than through
 donations.services, and it touches only the pledges of the load that calls it (ids above `after_pk`).
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from donations import holds
 from donations.models import Pledge, PledgeStatus
+from needs.models import Need
 
 # The article's figures stand "per 26 Oktober 2020": the demo's pledges happen between the start of
 # KSBB Pangan (Ramadan, late April 2020) and a few days before that date, so /transparansi/?as_of=
@@ -106,3 +108,17 @@ def _date_holds(after_pk: int) -> None:
             p.extended_at = now
             p.hold_until += length
     Pledge.objects.bulk_update(pledges, ["hold_until", "extended_at"])
+
+
+def age_needs(days_by_need: dict[int, int]) -> None:
+    """Date the publication of each need in `days_by_need` that many days before the load, so the
+    demo shows needs awaiting reconfirmation and needs paused for want of one (Need.freshness). A
+    real need's publication date is never changed; no service moves it."""
+    if not days_by_need:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Need._meta.db_table} n SET created_at = now() - d.days * interval '1 day'
+                  FROM unnest(%s::bigint[], %s::int[]) AS d(id, days) WHERE n.id = d.id""",
+            [list(days_by_need), list(days_by_need.values())],
+        )

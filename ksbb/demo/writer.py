@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from donations import mail, services
 from donations.models import Collaborator, Opd, OutboundMail, Pledge
 from ksbb.demo import texts
-from ksbb.demo.backdate import HISTORY_START, backdate_demo_history
+from ksbb.demo.backdate import HISTORY_START, age_needs, backdate_demo_history
 from ksbb.demo.planning import (
     DEFAULT_SEED,
     NEED_PREFIX,
@@ -79,8 +79,11 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
         collaborators = _write_collaborators(demo.collaborators, created)
         _write_unit_values(staff, created)
         before = Pledge.objects.aggregate(last=Max("pk"))["last"] or 0
-        _write_needs_and_pledges(demo.needs, site_ids, opds, collaborators, staff, created)
+        new_needs = _write_needs_and_pledges(
+            demo.needs, site_ids, opds, collaborators, staff, created
+        )
         backdate_demo_history(after_pk=before)
+        _confirm_and_age(new_needs, staff, created)
     created["mails"] = OutboundMail.objects.filter(pk__gt=mails_before).count()
     return dict(created)
 
@@ -256,6 +259,38 @@ def _write_needs_and_pledges(plans, site_ids, opds, collaborators, staff, create
         # Only delivered pledges (planning._plan_pledges): nothing holds quantity, no donor is
         # affected.
         needs_services.close(need, by=staff, reason=_("Closed after its period"))
+    return new
+
+
+# Of the new open needs, by external_ref: every FRESHNESS_CYCLE-th from these offsets is confirmed by
+# its site's contact person, by staff, or aged past its category's reconfirmation (awaiting) or
+# past its grace too (paused), so every state shows on the map, the pages and the admin.
+FRESHNESS_CYCLE = 10
+CONFIRMED_BY_CONTACT, CONFIRMED_BY_STAFF, AWAITING, PAUSED = 1, 4, 6, 8
+
+
+def _confirm_and_age(new_needs, staff, created: Counter) -> None:
+    needs = Need.objects.filter(pk__in=[n.pk for n in new_needs]).open().published()
+    verified_sites = set(
+        ContactPerson.objects.filter(verification_status=Verification.VERIFIED).values_list(
+            "site_id", flat=True
+        )
+    )
+    aged = {}
+    for i, need in enumerate(needs.select_related("aid_type__category").order_by("external_ref")):
+        category, turn = need.aid_type.category, i % FRESHNESS_CYCLE
+        if turn == CONFIRMED_BY_CONTACT and need.site_id in verified_sites:
+            needs_services.confirm(need, by_contact=True)
+            created["needs confirmed"] += 1
+        elif turn == CONFIRMED_BY_STAFF:
+            needs_services.confirm(need, by=staff)
+            created["needs confirmed"] += 1
+        elif turn == AWAITING:
+            aged[need.pk] = category.reconfirm_days + 1
+        elif turn == PAUSED:
+            aged[need.pk] = category.reconfirm_days + category.reconfirm_grace_days + 1
+    age_needs(aged)
+    created["needs stale"] = len(aged)
 
 
 def _make_pledge(need, planned: PledgePlan, collaborator, opds, actor, site_verified: bool) -> None:

@@ -189,6 +189,25 @@ class TestWithoutFiles:
         )
         assert not Need.objects.exclude(in_2020).exists()
 
+    def test_open_needs_show_every_freshness(self, db):
+        from needs.models import Freshness
+
+        for state in Freshness.values:
+            assert Need.objects.by_freshness(state).exists(), state
+        confirmed = Need.objects.exclude(confirmed_at=None)
+        assert confirmed.filter(confirmed_by_contact=True).exists()
+        assert confirmed.filter(confirmed_by_contact=False).exists()
+
+    def test_make_run_prints_a_contact_persons_link(self, db, settings, client):
+        settings.DEBUG = True
+        out = io.StringIO()
+        call_command("send_contact_link", "--demo", stdout=out)
+        url = out.getvalue().strip().rsplit(" ", 1)[1]
+        assert url.startswith(settings.KSBB_BASE_URL + "/narahubung/")
+        page = client.get(url.removeprefix(settings.KSBB_BASE_URL))
+        assert page.status_code == 200
+        assert b"recipient-need" in page.content
+
     def test_the_need_counters_agree_with_the_pledges(self, db):
         assert list(counter_mismatches()) == []
 
