@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from ksbb.lib.outbox import OutboxRow
 from locations.models import Region
 from needs.models import Need
 
@@ -335,7 +336,7 @@ class PledgeEvent(models.Model):
         return f"{self.from_status or '∅'} → {self.to_status}"
 
 
-class OutboundMail(models.Model):
+class OutboundMail(OutboxRow):
     """A mail waiting to be sent, or sent: the outbox behind donations.mail (staff-only; personal data)."""
 
     to = models.EmailField(_("to"))
@@ -349,12 +350,6 @@ class OutboundMail(models.Model):
         on_delete=models.SET_NULL,
         related_name="mails",
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    # Set after a failed try (donations.mail.retry_delay); empty until then.
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outgoing mail")

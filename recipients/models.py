@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ksbb.lib.outbox import OutboxRow
 from locations.models import ContactPerson
 
 
@@ -112,7 +113,7 @@ class ContactLink(models.Model):
         return self.Status.SENT if message_sent else self.Status.QUEUED
 
 
-class OutboundMessage(models.Model):
+class OutboundMessage(OutboxRow):
     """A message to a contact person (WhatsApp, SMS or e-mail), waiting or sent: the outbox behind
     recipients.messaging. Written in the transaction of the change it reports, sent by the worker
     after the commit, retried with a growing delay. Staff-only: the address is personal data and a
@@ -138,11 +139,6 @@ class OutboundMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="messages",
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     # What the gateway called it (its message id), for a conversation with the provider.
     provider_ref = models.CharField(_("provider reference"), max_length=100, blank=True)
 

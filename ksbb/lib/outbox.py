@@ -17,6 +17,7 @@ from django.db import DatabaseError, connection, models, transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
@@ -48,6 +49,21 @@ def kept_in_outbox():
 def sends_after_commit() -> bool:
     """Whether a row queued now gets its job (False inside kept_in_outbox)."""
     return _SEND_AFTER_COMMIT.get()
+
+
+class OutboxRow(models.Model):
+    """What every outbox row has: when it was written and sent, and its tries. Each outbox adds
+    who it is to and what it says, and a partial index on its unsent rows."""
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # Set after a failed try (retry_delay); empty until then.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 def render_plain(name: str, ctx: dict) -> str:
