@@ -8,6 +8,7 @@ import datetime
 import functools
 import re
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten, unquote
@@ -34,6 +35,7 @@ from donations.models import (
     Pledge,
     PledgeEvent,
     PledgeStatus,
+    Receipt,
 )
 from ksbb.lib.admin import action_form_page, admin_link
 from ksbb.lib.admin_export import ExportActionsMixin
@@ -43,7 +45,7 @@ from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.models import ContactPerson, Site
 from locations.personal_data import PersonalDataAdminMixin
 from locations.scoping import AreaScopedAdminMixin, scope
-from needs.models import Category, Need
+from needs.models import Category, Freshness, Need
 
 PLEDGE_AREA = "need__site__kelurahan__code"
 VERIFIED = ContactPerson.Verification.VERIFIED
@@ -145,8 +147,9 @@ def overdue(queryset):
 
 
 def with_flags(queryset):
-    """Each pledge with `has_overlap` (its need's Need.objects.overlapping, as one EXISTS) and
-    `site_verified` (its site has a verified contact): no query per row."""
+    """Each pledge with `has_overlap` (its need's Need.objects.overlapping, as one EXISTS),
+    `site_verified` (its site has a verified contact) and `has_dispute` (its recipients reported a
+    problem with a delivery that staff have not resolved): no query per row."""
     other_need = Need.objects.overlapping_with(
         pk=OuterRef("need_id"),
         site=OuterRef("need__site_id"),
@@ -157,7 +160,12 @@ def with_flags(queryset):
     verified = ContactPerson.objects.filter(
         site_id=OuterRef("need__site_id"), verification_status=VERIFIED
     )
-    return queryset.annotate(has_overlap=Exists(other_need), site_verified=Exists(verified))
+    disputes = Receipt.objects.filter(delivery__pledge=OuterRef("pk")).open_disputes()
+    return queryset.annotate(
+        has_overlap=Exists(other_need),
+        site_verified=Exists(verified),
+        has_dispute=Exists(disputes),
+    )
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -395,6 +403,8 @@ class PledgeAdmin(
     @admin.display(description=_("attention"))
     def flags(self, pledge):
         notes = []
+        if pledge.has_dispute:
+            notes.append(gettext("disputed by the recipients"))
         if pledge.has_overlap:
             notes.append(gettext("overlap"))
         if pledge.is_holding and not pledge.site_verified:
@@ -697,7 +707,7 @@ class PledgeAdmin(
         return TemplateResponse(request, "admin/donations/pledge/deliver.html", ctx)
 
     def dashboard_view(self, request):
-        """What waits for the staff member, in their areas. Four small aggregate queries."""
+        """What waits for the staff member, in their areas: small aggregate queries, none per row."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         pledges = self.get_queryset(request)
@@ -722,9 +732,25 @@ class PledgeAdmin(
             .select_related("kelurahan")
             .order_by("kelurahan__code", "name")
         )
+        needs = scope(Need.objects.all(), request.user, "site__kelurahan__code")
+        unanswered = scope(
+            Delivery.objects.filter(receipt__isnull=True),
+            request.user,
+            "pledge__need__site__kelurahan__code",
+        )
+        cutoff = today - datetime.timedelta(days=settings.KSBB_RECEIPT_DAYS)
         ctx = {
             **self.admin_site.each_context(request),
             "title": gettext("Staff dashboard"),
+            "needs_awaiting": needs.by_freshness(Freshness.AWAITING).count(),
+            "needs_paused": needs.by_freshness(Freshness.PAUSED).count(),
+            "open_disputes": scope(
+                Receipt.objects.open_disputes(),
+                request.user,
+                "delivery__pledge__need__site__kelurahan__code",
+            ).count(),
+            "deliveries_awaiting": unanswered.filter(delivered_on__gte=cutoff).count(),
+            "deliveries_unconfirmed": unanswered.filter(delivered_on__lt=cutoff).count(),
             "opts": self.model._meta,
             "waiting": [(PledgeStatus(s), waiting.get(s, 0)) for s in HOLDING_STATUSES],
             "overdue": overdue(pledges).count(),
@@ -812,6 +838,127 @@ class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, Rea
         if not self.has_view_permission(request, delivery) or not delivery.evidence:
             raise Http404
         return private_file_response(delivery.evidence)
+
+
+class ResolutionForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Resolution"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was found and done: recorded with your name, shown to staff."),
+    )
+
+
+class OpenDisputeFilter(admin.SimpleListFilter):
+    title = _("dispute")
+    parameter_name = "dispute"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Open")), ("resolved", _("Resolved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.open_disputes()
+        if self.value() == "resolved":
+            return queryset.exclude(resolved_at=None)
+        return queryset
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(PersonalDataAdminMixin, AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """What the recipients said about each delivery (donations.services.record_receipt, from their
+    contact person's private link). A problem is a dispute until staff resolve it here (the
+    action, donations.services.resolve_dispute). Who received it is personal data; the photo is
+    served to staff by photo_view, whatever the recipients chose for the public."""
+
+    area_lookup = "delivery__pledge__need__site__kelurahan__code"
+    personal_fields = ("received_by",)
+    list_display = [
+        "delivery",
+        "need",
+        "outcome",
+        "quantity_received",
+        "created_at",
+        "resolved_at",
+    ]
+    list_filter = [OpenDisputeFilter, "outcome"]
+    list_select_related = ["delivery__pledge__need"]
+    search_fields = ["delivery__pledge__need__title", "note"]
+    fields = [
+        "delivery",
+        "need",
+        ("outcome", "quantity_received"),
+        "received_by",
+        "note",
+        ("receipt_photo", "photo_public"),
+        ("contact", "created_at"),
+        ("resolved_at", "resolved_by"),
+        "resolution",
+    ]
+    readonly_fields = flatten(fields)
+    actions = ["resolve_disputes"]
+
+    @admin.display(description=_("need"))
+    def need(self, receipt):
+        return admin_link(receipt.delivery.pledge.need)
+
+    @admin.display(description=_("photo"))
+    def receipt_photo(self, receipt):
+        if not receipt.photo:
+            return "–"
+        url = reverse("admin:donations_receipt_photo", args=[receipt.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Open the photo"))
+
+    def personal_records(self, request, receipt):
+        # The name of who received it belongs to nobody with a record here: the page is recorded
+        # against the contact person who answered, whose site it is.
+        shown = super().personal_records(request, receipt)
+        return [receipt.contact] if shown and receipt.contact else []
+
+    def has_change_permission(self, request, obj=None):
+        # Resolving is a change, made by the action on the list; a receipt's page stays read-only.
+        return obj is None and request.user.has_perm("donations.change_receipt")
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/photo/",
+                self.admin_site.admin_view(self.photo_view),
+                name="donations_receipt_photo",
+            ),
+            *super().get_urls(),
+        ]
+
+    def photo_view(self, request, object_id):
+        receipt = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, receipt) or not receipt.photo:
+            raise Http404
+        return private_file_response(receipt.photo)
+
+    @admin.action(description=_("Resolve the selected disputes…"), permissions=["change"])
+    def resolve_disputes(self, request, queryset):
+        form = ResolutionForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return action_form_page(
+                self, request, queryset, form, gettext("Resolve disputes"), "resolve_disputes"
+            )
+        done = []
+        for receipt in queryset.order_by("pk"):
+            try:
+                services.resolve_dispute(
+                    receipt, by=request.user, resolution=form.cleaned_data["resolution"]
+                )
+            except services.PledgeError as e:
+                self.message_user(request, f"{receipt}: {e.message}", messages.ERROR)
+            else:
+                done.append(f"#{receipt.pk}")
+        if done:
+            self.message_user(
+                request,
+                gettext("Resolved: %(receipts)s.") % {"receipts": ", ".join(done)},
+                messages.SUCCESS,
+            )
+        return None
 
 
 @admin.register(PledgeEvent)

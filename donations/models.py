@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -302,6 +303,113 @@ class Delivery(models.Model):
             "quantity": self.quantity,
             "date": self.delivered_on,
         }
+
+    def receipt_state(self, today=None) -> str:
+        """Confirmed or disputed by the recipients, awaiting their word for
+        KSBB_RECEIPT_DAYS after the delivery date, unconfirmed after (needs `receipt` loaded)."""
+        receipt = getattr(self, "receipt", None)
+        if receipt is not None:
+            return ReceiptState.DISPUTED if receipt.is_dispute else ReceiptState.CONFIRMED
+        today = today or timezone.localdate()
+        waited = (today - self.delivered_on).days
+        return (
+            ReceiptState.AWAITING
+            if waited <= settings.KSBB_RECEIPT_DAYS
+            else ReceiptState.UNCONFIRMED
+        )
+
+    def get_receipt_state_display(self) -> str:
+        return ReceiptState(self.receipt_state()).label
+
+
+class ReceiptState(models.TextChoices):
+    """What the recipients said about a delivery (Delivery.receipt_state)."""
+
+    CONFIRMED = "confirmed", _("Confirmed by the recipient")
+    DISPUTED = "disputed", _("Disputed by the recipient")
+    AWAITING = "awaiting", _("Awaiting the recipient's confirmation")
+    UNCONFIRMED = "unconfirmed", _("Not confirmed by the recipient")
+
+
+class ReceiptQuerySet(models.QuerySet):
+    def open_disputes(self):
+        return self.exclude(outcome="received").filter(resolved_at=None)
+
+
+class Receipt(models.Model):
+    """The recipients' word on one delivery, given once by the site's contact person through their
+    private link (donations.services.record_receipt): received (all of it), or a problem. A problem
+    is a dispute in the staff queue until staff record its resolution. Who received it is kept
+    private; the photo, re-encoded without metadata, is public only if the contact chose so."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        LESS = "less", _("Less than recorded")
+        NOT_RECEIVED = "not_received", _("Not received")
+        WRONG_ITEMS = "wrong_items", _("Wrong items")
+
+    delivery = models.OneToOneField(
+        Delivery, verbose_name=_("delivery"), on_delete=models.PROTECT, related_name="receipt"
+    )
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    quantity_received = models.PositiveIntegerField(_("quantity received"), null=True, blank=True)
+    received_by = models.CharField(_("received by"), max_length=150, blank=True)
+    note = models.TextField(_("note"), max_length=1000, blank=True)
+    photo = models.ImageField(_("photo"), upload_to=evidence_path, blank=True)
+    photo_public = models.BooleanField(_("photo shown publicly"), default=False)
+    contact = models.ForeignKey(
+        "locations.ContactPerson",
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="receipts",
+    )
+    created_at = models.DateTimeField(_("answered"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("dispute resolved"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+
+    objects = ReceiptQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recipient's receipt")
+        verbose_name_plural = _("recipients' receipts")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="receipt_quantity_fits_outcome",
+                condition=(
+                    Q(outcome__in=["received", "less"], quantity_received__isnull=False)
+                    | Q(outcome__in=["not_received", "wrong_items"], quantity_received__isnull=True)
+                ),
+            ),
+            models.CheckConstraint(
+                name="receipt_public_photo_exists", condition=Q(photo_public=False) | ~Q(photo="")
+            ),
+            models.CheckConstraint(
+                name="receipt_only_a_dispute_is_resolved",
+                condition=Q(resolved_at__isnull=True) | ~Q(outcome="received"),
+            ),
+            models.CheckConstraint(
+                name="receipt_resolution_has_time",
+                condition=Q(resolved_by__isnull=True, resolution="") | Q(resolved_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} · {self.delivery}"
+
+    @property
+    def is_dispute(self) -> bool:
+        return self.outcome != self.Outcome.RECEIVED
 
 
 class PledgeEvent(models.Model):

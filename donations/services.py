@@ -28,6 +28,7 @@ from donations.models import (
     Pledge,
     PledgeEvent,
     PledgeStatus,
+    Receipt,
 )
 from ksbb.lib import photos
 from locations.models import ContactPerson
@@ -356,7 +357,7 @@ def cancel(pledge: Pledge, *, actor: Actor = DONOR, reason: str = "") -> Pledge:
     return transition(pledge, S.CANCELLED, actor=actor, reason=reason)
 
 
-def _store_evidence(upload) -> str:
+def _store_evidence(upload, form_field: str = "evidence") -> str:
     """Write a delivery's photo under its final (random) name and return the name; "" for none.
     What is written is the photo encoded again from its pixels (ksbb.lib.photos: no EXIF, GPS or
     camera serial, at most KSBB_EVIDENCE_MAX_SIDE pixels a side); the upload itself is never kept.
@@ -370,7 +371,7 @@ def _store_evidence(upload) -> str:
     except photos.NotAPhoto as e:
         raise PledgeError(
             _("Upload a JPEG, PNG or WebP photo: this file could not be read as one."),
-            field="evidence",
+            field=form_field,
         ) from e
     field = Delivery._meta.get_field("evidence")
     name = field.storage.get_available_name(
@@ -386,7 +387,7 @@ def _store_evidence(upload) -> str:
                 "nothing was recorded. Try again later, or record the delivery without the photo "
                 "and tell the portal's administrators."
             ),
-            field="evidence",
+            field=form_field,
         ) from e
 
 
@@ -455,6 +456,90 @@ def record_delivery(
         _discard_evidence(stored)
         raise
     return delivery
+
+
+def record_receipt(
+    delivery: Delivery,
+    *,
+    contact: ContactPerson | None,
+    outcome: str,
+    quantity_received: int | None = None,
+    received_by: str = "",
+    note: str = "",
+    photo=None,
+    photo_public: bool = False,
+) -> Receipt:
+    """The recipients' word on `delivery`, once, from their contact person: received (a smaller
+    quantity makes it "less than recorded"), or a problem. A problem is a dispute: the pledge shows
+    it in the staff queue and the area's staff are mailed. The photo is stored as record_delivery
+    stores one (re-encoded, no metadata)."""
+    Outcome = Receipt.Outcome
+    stored = ""
+    try:
+        with transaction.atomic():
+            locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+            if Receipt.objects.filter(delivery=locked).exists():
+                raise PledgeError(_("This delivery has already been answered."))
+            if outcome not in Outcome.values:
+                raise PledgeError(_("Choose what happened."), field="outcome")
+            if outcome in (Outcome.RECEIVED, Outcome.LESS):
+                if quantity_received is None and outcome == Outcome.RECEIVED:
+                    quantity_received = locked.quantity
+                if quantity_received is None or not 0 <= quantity_received <= locked.quantity:
+                    raise PledgeError(
+                        _("The quantity received is between 0 and %(max)s.")
+                        % {"max": locked.quantity},
+                        field="quantity_received",
+                    )
+                outcome = Outcome.RECEIVED if quantity_received == locked.quantity else Outcome.LESS
+                if not received_by.strip():
+                    raise PledgeError(_("Say who received it."), field="received_by")
+            else:
+                quantity_received = None
+                if not note.strip():
+                    raise PledgeError(_("Say what went wrong, in a few words."), field="note")
+            stored = _store_evidence(photo, form_field="photo")
+            receipt = Receipt.objects.create(
+                delivery=locked,
+                outcome=outcome,
+                quantity_received=quantity_received,
+                received_by=received_by.strip(),
+                note=note.strip(),
+                photo=stored,
+                photo_public=bool(stored) and photo_public,
+                contact=contact,
+            )
+            if receipt.is_dispute:
+                pledge = Pledge.objects.select_related("need").get(pk=locked.pledge_id)
+                with _portal_language():
+                    for address in mail.area_staff_emails(pledge):
+                        mail.queue(
+                            address,
+                            "receipt_disputed",
+                            {"pledge": pledge, "delivery": locked, "receipt": receipt},
+                            language=settings.LANGUAGE_CODE,
+                        )
+    except BaseException:
+        _discard_evidence(stored)
+        raise
+    return receipt
+
+
+@transaction.atomic
+def resolve_dispute(receipt: Receipt, *, by, resolution: str) -> Receipt:
+    """Staff record how a dispute was settled (who, when, what was done); it leaves the queue."""
+    locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
+    if not locked.is_dispute:
+        raise PledgeError(_("Only a reported problem is resolved."))
+    if locked.resolved_at:
+        raise PledgeError(_("This problem was already resolved."))
+    if not resolution.strip():
+        raise PledgeError(_("Say how it was resolved."), field="resolution")
+    locked.resolved_at = timezone.now()
+    locked.resolved_by = by
+    locked.resolution = resolution.strip()
+    locked.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return locked
 
 
 def counter_mismatches():

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,8 +10,16 @@ from django.views.decorators.http import require_POST
 
 from donations import holds, ratelimit, services
 from donations.forms import PledgeForm
-from donations.models import HOLDING_STATUSES, Collaborator, Pledge, PledgeStatus
+from donations.models import (
+    HOLDING_STATUSES,
+    Collaborator,
+    Delivery,
+    Pledge,
+    PledgeStatus,
+    Receipt,
+)
 from ksbb.lib.http_cache import revalidated_page
+from ksbb.lib.private_files import private_file_response
 from needs.caching import need_digest
 from needs.models import Need
 
@@ -20,15 +29,35 @@ COLLABORATORS_PER_PAGE = 25
 
 def _need_page_version(request, pk: int) -> str | None:
     """What the need's page shows, read in one query before it is made (ksbb.lib.http_cache): the
-    need with its counters, site, regions and aid type, and its public pledges with their
-    collaborators' public names. A pledge changes it, so the page is never served from before."""
+    need with its counters, site, regions and aid type, its public pledges with their
+    collaborators' public names, and its deliveries with what the recipients said (and whether
+    one still awaiting their word has waited past KSBB_RECEIPT_DAYS, which time alone changes). A
+    pledge changes it, so the page is never served from before."""
     pledges = f"""(SELECT md5(string_agg(
                      concat_ws(':', p.id, p.status, p.quantity, c2.public_name, c2.is_anonymous),
                      ',' ORDER BY p.id))
                    FROM {Pledge._meta.db_table} p
                    JOIN {Collaborator._meta.db_table} c2 ON c2.id = p.collaborator_id
                    WHERE p.need_id = n.id AND p.status = ANY(%s))"""
-    return need_digest(pk, also=pledges, also_params=([str(s) for s in PUBLIC_PLEDGE_STATUSES],))
+    deliveries = f"""(SELECT md5(string_agg(
+                     concat_ws(':', d.id, d.quantity, d.delivered_on, d.opd_id, r.outcome,
+                               r.quantity_received, r.photo_public, r.resolved_at IS NULL,
+                               r.id IS NULL AND d.delivered_on
+                                   < (now() AT TIME ZONE %s)::date - %s::int),
+                     ',' ORDER BY d.id))
+                   FROM {Delivery._meta.db_table} d
+                   JOIN {Pledge._meta.db_table} p3 ON p3.id = d.pledge_id
+                   LEFT JOIN {Receipt._meta.db_table} r ON r.delivery_id = d.id
+                   WHERE p3.need_id = n.id)"""
+    return need_digest(
+        pk,
+        also=f"concat_ws('|', {pledges}, {deliveries})",
+        also_params=(
+            [str(s) for s in PUBLIC_PLEDGE_STATUSES],
+            settings.TIME_ZONE,
+            settings.KSBB_RECEIPT_DAYS,
+        ),
+    )
 
 
 @revalidated_page(_need_page_version)
@@ -44,13 +73,31 @@ def need_detail(request, pk: int):
         .prefetch_related(Prefetch("pledges", queryset=pledges, to_attr="public_pledges")),
         pk=pk,
     )
+    deliveries = (
+        Delivery.objects.filter(pledge__need=need)
+        .select_related("pledge__collaborator", "opd", "receipt")
+        .order_by("delivered_on", "pk")
+    )
     ctx = {
         "need": need,
+        "deliveries": deliveries,
         "hierarchy": need.site.kelurahan.ancestors(),
         "pledged_percent": round(100 * need.quantity_pledged / need.quantity_needed),
         "delivered_percent": round(100 * need.quantity_delivered / need.quantity_needed),
     }
     return render(request, "donations/need_detail.html", ctx)
+
+
+def receipt_photo(request, pk: int, receipt: int):
+    """A photo the recipients chose to show with their receipt of a delivery to need `pk`; any
+    other (private, another need's, an unpublished need's) is a 404."""
+    found = get_object_or_404(
+        Receipt.objects.filter(photo_public=True).exclude(photo=""),
+        pk=receipt,
+        delivery__pledge__need_id=pk,
+        delivery__pledge__need__published=True,
+    )
+    return private_file_response(found.photo, public=True)
 
 
 def _pledgeable_need(pk: int) -> Need:

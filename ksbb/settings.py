@@ -445,6 +445,8 @@ KSBB_EVIDENCE_MAX_BYTES = env.int("KSBB_EVIDENCE_MAX_BYTES", default=5 * 1024 * 
 # Evidence photos are stored re-encoded from their pixels (no EXIF, GPS or camera serial: ksbb.lib.photos),
 # at most this many pixels on their longest side.
 KSBB_EVIDENCE_MAX_SIDE = env.int("KSBB_EVIDENCE_MAX_SIDE", default=1600)
+# Days after its delivery date that a delivery awaits its recipients' word; unconfirmed after.
+KSBB_RECEIPT_DAYS = env.int("KSBB_RECEIPT_DAYS", default=14)
 # Uploads that are not public (evidence photos) have no address of their own: a view checks the staff
 # member's area, then the bytes come from Django ("django"), or from the web server through
 # X-Accel-Redirect to KSBB_PRIVATE_MEDIA_PREFIX ("nginx") or X-Sendfile ("apache"). docs/deploy.md.

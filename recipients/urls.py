@@ -11,4 +11,9 @@ urlpatterns = [
         views.confirm_need,
         name="confirm_need",
     ),
+    path(
+        f"narahubung/{TOKEN}/penyaluran/<int:pk>/",
+        views.answer_delivery,
+        name="answer_delivery",
+    ),
 ]

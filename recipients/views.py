@@ -10,10 +10,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from donations import ratelimit
+from donations import services as donation_services
 from donations.models import Delivery, Pledge, PledgeStatus
 from needs import services as need_services
 from needs.models import Need, NeedStatus
 from recipients import services
+from recipients.forms import ReceiptForm
 
 SHOWN_NEED_STATUSES = [NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED, NeedStatus.FULLY_PLEDGED]
 RECENT_DELIVERIES = 30
@@ -54,6 +56,11 @@ def home(request, token: str):
     link, refused = _open(request, token)
     if refused:
         return refused
+    return _page(request, link)
+
+
+def _page(request, link, bound: ReceiptForm | None = None, status: int = 200):
+    """The site's page; `bound` is a receipt form sent back with its errors."""
     site = link.contact.site
     needs = (
         Need.objects.published()
@@ -70,12 +77,68 @@ def home(request, token: str):
         "site": site,
         "needs": needs,
         "announced": pledges.filter(status=PledgeStatus.SCHEDULED).order_by("scheduled_for", "pk"),
-        "deliveries": Delivery.objects.filter(pledge__need__site=site)
-        .select_related("pledge__need__aid_type", "pledge__collaborator", "opd")
-        .order_by("-delivered_on", "-pk")[:RECENT_DELIVERIES],
+        "deliveries": [
+            (d, None if hasattr(d, "receipt") else _form_for(d, bound))
+            for d in _deliveries(site)[:RECENT_DELIVERIES]
+        ],
         "confirmed": request.GET.get("dikonfirmasi", ""),
+        "answered": request.GET.get("diterima", ""),
     }
-    return _private(render(request, "recipients/site.html", ctx))
+    return _private(render(request, "recipients/site.html", ctx, status=status))
+
+
+def _deliveries(site):
+    return (
+        Delivery.objects.filter(pledge__need__site=site)
+        .select_related("pledge__need__aid_type", "pledge__collaborator", "opd", "receipt")
+        .order_by("-delivered_on", "-pk")
+    )
+
+
+def _form_for(delivery, bound):
+    return (
+        bound
+        if bound is not None and bound.delivery.pk == delivery.pk
+        else ReceiptForm(delivery=delivery)
+    )
+
+
+@never_cache
+@require_POST
+def answer_delivery(request, token: str, pk: int):
+    """The recipients' word on one delivery at their site: received, or what went wrong."""
+    link, refused = _open(request, token)
+    if refused:
+        return refused
+    delivery = get_object_or_404(_deliveries(link.contact.site), pk=pk)
+    if hasattr(delivery, "receipt"):  # answered meanwhile (another phone, a second tap)
+        return _back(token, "diterima", delivery.pk, f"delivery-{delivery.pk}")
+    form = ReceiptForm(request.POST, request.FILES, delivery=delivery)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            donation_services.record_receipt(
+                delivery,
+                contact=link.contact,
+                outcome=data["outcome"],
+                quantity_received=data["quantity_received"],
+                received_by=data["received_by"],
+                note=data["note"],
+                photo=data["photo"],
+                photo_public=data["photo_public"],
+            )
+        except donation_services.PledgeError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            return _back(token, "diterima", delivery.pk, f"delivery-{delivery.pk}")
+    return _page(request, link, bound=form, status=400)
+
+
+def _back(token: str, key: str, value, anchor: str):
+    url = reverse("recipients:home", args=[token])
+    response = redirect(f"{url}?{key}={value}#{anchor}")
+    response.status_code = 303  # see the page again, by GET
+    return _private(response)
 
 
 @never_cache
@@ -95,7 +158,4 @@ def confirm_need(request, token: str, pk: int):
         done = str(need.pk)
     except need_services.NeedError:  # closed or fully pledged meanwhile
         done = "gagal"
-    url = reverse("recipients:home", args=[token])
-    response = redirect(f"{url}?dikonfirmasi={done}#need-{need.pk}")
-    response.status_code = 303  # see the page again, by GET
-    return _private(response)
+    return _back(token, "dikonfirmasi", done, f"need-{need.pk}")

@@ -19,6 +19,9 @@ Counting rules (docs/open-data.md says the same for the public):
   (`needs_without_estimate`, `aid_types_without_estimate`), never as zero.
 - Open needs: published needs that still accept pledges (open or partly pledged), by today's status.
 - Deliveries done: every recorded delivery (hand-over) with its `delivered_on` date.
+- What the recipients said (`by_receipt`): each delivery's quantity, per aid type, by whether the
+  site's contact person confirmed it, disputed it (reported less, nothing or the wrong items), has
+  not answered yet (within KSBB_RECEIPT_DAYS of its date) or never answered (unconfirmed after).
 - Beneficiaries reached: the beneficiaries of the published needs whose delivered quantity reached
   the quantity needed.
 
@@ -32,8 +35,10 @@ import datetime
 import zoneinfo
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import (
+    Case,
     Count,
     F,
     IntegerField,
@@ -44,11 +49,20 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from donations.models import HOLDING_STATUSES, Delivery, Pledge, PledgeEvent, PledgeStatus
+from donations.models import (
+    HOLDING_STATUSES,
+    Delivery,
+    Pledge,
+    PledgeEvent,
+    PledgeStatus,
+    Receipt,
+    ReceiptState,
+)
 from ksbb.lib import snapshots
 from locations.models import Region
 from needs.models import AidType, Category, Need, NeedStatus
@@ -111,6 +125,21 @@ def deliveries_as_of(as_of: datetime.date | None = None) -> QuerySet:
     return qs
 
 
+def receipt_state(as_of: datetime.date | None = None) -> Case:
+    """A delivery's ReceiptState then, in SQL (Delivery.receipt_state's rule): what its recipients
+    had said by that day's end, else awaiting their word for KSBB_RECEIPT_DAYS, unconfirmed after."""
+    answered = Q(receipt__isnull=False)
+    if as_of is not None:
+        answered &= Q(receipt__created_at__lt=end_of_day(as_of))
+    cutoff = (as_of or timezone.localdate()) - datetime.timedelta(days=settings.KSBB_RECEIPT_DAYS)
+    return Case(
+        When(answered & Q(receipt__outcome="received"), then=Value(ReceiptState.CONFIRMED.value)),
+        When(answered, then=Value(ReceiptState.DISPUTED.value)),
+        When(delivered_on__lt=cutoff, then=Value(ReceiptState.UNCONFIRMED.value)),
+        default=Value(ReceiptState.AWAITING.value),
+    )
+
+
 def needs_as_of(as_of: datetime.date | None = None) -> QuerySet:
     """Published needs existing then, annotated with `delivered_then` (today's counter, or the sum of
     their deliveries up to `as_of`)."""
@@ -137,16 +166,20 @@ def data_version() -> str:
     reference value writes a history row; so a new delivery changes
     the version at once, with no invalidation call in the services. Read where the figures are read
     (a replica, for the public page): a version ahead of the figures would cache stale ones under it."""
+    receipts = Receipt._meta.db_table
     with connections[router.db_for_read(Need)].cursor() as cursor:
         cursor.execute(
             f"""SELECT (SELECT max(id) FROM {PledgeEvent._meta.db_table}),
                        (SELECT max(updated_at) FROM {Need._meta.db_table}),
                        (SELECT count(*) FROM {Need._meta.db_table}),
-                       (SELECT max(history_id) FROM {AidType.history.model._meta.db_table})"""
+                       (SELECT max(history_id) FROM {AidType.history.model._meta.db_table}),
+                       (SELECT concat(max(id), '/', count(resolved_at)) FROM {receipts})"""
         )
-        event, need_updated, needs, aid_type_change = cursor.fetchone()
+        event, need_updated, needs, aid_type_change, receipt = cursor.fetchone()
     stamp = need_updated.timestamp() if need_updated else 0
-    return f"{event or 0}-{stamp:.6f}-{needs}-{aid_type_change or 0}"
+    # The day: a delivery with no receipt turns from awaiting to unconfirmed with time alone.
+    today = timezone.localdate()
+    return f"{event or 0}-{stamp:.6f}-{needs}-{aid_type_change or 0}-{receipt}-{today}"
 
 
 def figures(as_of: datetime.date | None = None) -> dict[str, Any]:
@@ -236,6 +269,25 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
         .annotate(n=Count("pk"), quantity=Sum("quantity"), delivered=Sum("delivered_then"))
         .order_by(f"{_CATEGORY}__order", "slug", "aid_type", "status_then")
     ]
+    by_receipt = [
+        {
+            "category": row["slug"],
+            "aid_type": row["aid_type"],
+            "unit": row["unit"],
+            "state": row["state"],
+            "deliveries": row["n"],
+            "quantity": _int(row["quantity"]),
+        }
+        for row in deliveries.annotate(state=receipt_state(as_of))
+        .values(
+            "state",
+            slug=F("pledge__need__aid_type__category__slug"),
+            aid_type=F("pledge__need__aid_type__name"),
+            unit=F("pledge__need__aid_type__unit"),
+        )
+        .annotate(n=Count("pk"), quantity=Sum("quantity"))
+        .order_by("pledge__need__aid_type__category__order", "slug", "aid_type", "state")
+    ]
     by_kind = [
         {"kind": row["kind"], "collaborators": row["n"]}
         for row in counted.values(kind=F("collaborator__kind"))
@@ -257,6 +309,11 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
         **estimate(by_aid_type),
         "by_category": [c for c in categories.values() if c["needs"] or c["pledges"]],
         "by_status": by_status,
+        "by_receipt": by_receipt,
+        "deliveries_by_receipt": {
+            state: sum(r["deliveries"] for r in by_receipt if r["state"] == state)
+            for state in ReceiptState.values
+        },
         "by_kind": by_kind,
         "by_aid_type": by_aid_type,
         "reference_values": [

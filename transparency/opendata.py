@@ -304,6 +304,8 @@ DELIVERY_COLUMNS = [
     Column("quantity", "#output+delivered+num"),
     Column("delivered_on", "#date+delivered"),
     Column("opd", "#org+facilitator+name"),
+    Column("recipients", "#status+recipients"),
+    Column("quantity_received", "#output+received+num"),
     Column("site_id", "#loc+id"),
     Column("kecamatan_code", "#adm3+code"),
     Column("kota_code", "#adm2+code"),
@@ -313,10 +315,12 @@ DELIVERY_COLUMNS = [
 def _delivery_rows(as_of=None) -> Iterator[dict]:
     for row in (
         figures.deliveries_as_of(as_of)
+        .annotate(recipients=figures.receipt_state(as_of))
         .order_by("pk")
         .values(
             "quantity",
             "delivered_on",
+            "recipients",
             delivery_id=F("pk"),
             need_id=F("pledge__need_id"),
             category=F("pledge__need__aid_type__category__slug"),
@@ -331,9 +335,15 @@ def _delivery_rows(as_of=None) -> Iterator[dict]:
             collaborator_public_name=F("pledge__collaborator__public_name"),
             collaborator_kind=F("pledge__collaborator__kind"),
             pledge_ref=F("pledge_id"),
+            received=F("receipt__quantity_received"),
+            answered_at=F("receipt__created_at"),
         )
         .iterator(chunk_size=2000)
     ):
+        # What the recipients said is part of the file only once they had said it then.
+        answered = row.pop("answered_at")
+        said = answered is not None and (as_of is None or answered < figures.end_of_day(as_of))
+        row["quantity_received"] = row.pop("received") if said else None
         row["opd"] = row.pop("opd_name")
         row["pledge_id"] = row.pop("pledge_ref")
         yield _public(row)
@@ -393,6 +403,7 @@ TOTAL_COLUMNS = [
     Column("aid_type", "#item+name"),
     Column("unit", "#item+unit"),
     Column("status", "#status"),
+    Column("recipients", "#status+recipients"),
     Column("collaborator_kind", "#org+type"),
     Column("region_level", "#loc+type"),
     Column("region_code", "#loc+code"),
@@ -474,6 +485,10 @@ def _figure_rows(f: dict) -> Iterator[dict]:
         keys = {"category": s["category"], "aid_type": s["aid_type"], "unit": s["unit"]}
         yield row("status_pledges", s["pledges"], status=s["status"], **keys)
         yield row("status_quantity", s["quantity"], status=s["status"], **keys)
+    for r in f["by_receipt"]:
+        keys = {"category": r["category"], "aid_type": r["aid_type"], "unit": r["unit"]}
+        yield row("receipt_deliveries", r["deliveries"], recipients=r["state"], **keys)
+        yield row("receipt_quantity", r["quantity"], recipients=r["state"], **keys)
     for k in f["by_kind"]:
         yield row("kind_collaborators", k["collaborators"], collaborator_kind=k["kind"])
     for level in ("kota", "kecamatan"):

@@ -3,13 +3,14 @@
 import datetime
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from donations.models import Collaborator, PledgeStatus
+from donations.models import Collaborator, PledgeStatus, ReceiptState
 from ksbb.lib import snapshots
 from ksbb.lib.http_cache import public_data, shared_page
 from transparency import figures as public_figures
@@ -58,7 +59,29 @@ def _labelled(figures: dict) -> dict:
             }
             for row in figures["by_status"]
         ],
+        "receipts": _receipts_by_aid_type(figures["by_receipt"]),
+        "receipt_states": ReceiptState.choices,
     }
+
+
+def _receipts_by_aid_type(rows: list[dict]) -> list[dict]:
+    """by_receipt pivoted: one row per aid type, its delivered quantity in each ReceiptState."""
+    table: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["category"], row["aid_type"], row["unit"])
+        entry = table.setdefault(
+            key,
+            {
+                "aid_type": row["aid_type"],
+                "unit": row["unit"],
+                "quantities": dict.fromkeys(ReceiptState.values, 0),
+            },
+        )
+        entry["quantities"][row["state"]] = row["quantity"]
+    return [
+        {**entry, "quantities": [entry["quantities"][state] for state in ReceiptState.values]}
+        for entry in table.values()
+    ]
 
 
 def _timeline_with_bars(timeline: list[dict]) -> list[dict]:
@@ -102,6 +125,7 @@ def transparency(request):
         "as_of_value": request.GET.get("as_of", "")[:20] if error else (as_of or ""),
         "as_of_error": error,
         "today": timezone.localdate(),
+        "receipt_days": settings.KSBB_RECEIPT_DAYS,
         "q": q,
         "page": page,
         "collaborators": collaborators,

@@ -16,8 +16,9 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.utils.http import content_disposition_header
 
 
-def private_file_response(file: FieldFile) -> HttpResponse:
-    """The bytes of `file`, or the header that tells the web server to send them."""
+def private_file_response(file: FieldFile, *, public: bool = False) -> HttpResponse:
+    """The bytes of `file`, or the header that tells the web server to send them. `public`: the
+    view found it is for everyone (a photo its uploader chose to show), so any cache may keep it."""
     name = file.name
     if not name or ".." in PurePosixPath(name).parts or not file.storage.exists(name):
         raise Http404
@@ -32,6 +33,9 @@ def private_file_response(file: FieldFile) -> HttpResponse:
     else:
         response = FileResponse(file.open("rb"), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(False, PurePosixPath(name).name)
-    # Staff-only: no shared cache may keep it, and a browser only for this session's pages.
-    response["Cache-Control"] = "private, no-store"
+    if public:
+        response["Cache-Control"] = "public, max-age=86400"
+    else:
+        # Staff-only: no shared cache may keep it, and a browser only for this session's pages.
+        response["Cache-Control"] = "private, no-store"
     return response

@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from donations import services
-from donations.models import Collaborator, Delivery, OutboundMail, Pledge, PledgeEvent
+from donations.models import Collaborator, Delivery, OutboundMail, Pledge, PledgeEvent, Receipt
 from ksbb.lib.phones import display
 from locations.models import ContactPerson, PersonalDataView, Site, StaffArea
 from locations.scoping import AREA_OFFICER_GROUP, AUDITOR_GROUP, PROVINCIAL_GROUP
@@ -99,6 +99,7 @@ class Area:
             Delivery: self.delivery,
             PledgeEvent: self.pledge.events.order_by("pk").first(),
             ContactLink: self.link,
+            Receipt: self.delivery.receipt,
             OutboundMessage: self.link.messages.get(),
         }
 
@@ -141,6 +142,15 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         evidence=_photo(),
         actor=staff,
     )
+    receipt = services.record_receipt(
+        delivery,
+        contact=contact,
+        outcome="received",
+        quantity_received=4,  # of 5: a dispute, for the resolving action
+        received_by=f"{marker} Penerima Rahasia",
+        note=f"{marker} kurang satu",
+        photo=_photo(),
+    )
     open_pledge = services.pledge(need=need, collaborator=anonymous, quantity=5)
     personal = [
         donor.email,
@@ -151,6 +161,7 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         contact.phone,
         display(contact.phone),  # as the contact's form shows it
         contact.email,
+        receipt.received_by,
     ]
     return Area(
         site,

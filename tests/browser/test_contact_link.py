@@ -44,3 +44,55 @@ def test_a_contact_person_confirms_a_need_from_their_phone(need, live_server, ph
     phone.goto(f"{live_server.url}/narahubung/{token}/")
     expect(phone.get_by_test_id("link-state")).to_be_visible()
     expect(phone.locator("h1")).to_have_text("Tautan ini tidak dapat digunakan")
+
+
+def test_a_contact_person_confirms_a_delivery_with_a_photo(
+    need, live_server, phone, screenshot, tmp_path, settings
+):
+    from django.utils import timezone
+
+    from donations import services as donation_services
+    from tests.helpers import schedule
+    from tests.ksbb.test_photos import phone_jpeg
+
+    settings.MEDIA_ROOT = tmp_path
+    bureau = factories.UserFactory(username="provinsi", is_staff=True, is_superuser=True)
+    donor = factories.CollaboratorFactory(public_name="PT Maju Bersama", email="csr@maju.test")
+    pledge = schedule(donation_services.pledge(need=need, collaborator=donor, quantity=40), bureau)
+    donation_services.record_delivery(
+        pledge,
+        quantity=40,
+        delivered_on=timezone.localdate(),
+        opd=factories.OpdFactory(name="Satpol PP Gambir"),
+        actor=donation_services.Actor.staff(bureau),
+    )
+    contact = need.site.contacts.get()  # verified by schedule()
+    _, token = services.send_link(contact, by=bureau)
+    photo = tmp_path / "serah-terima.jpg"
+    photo.write_bytes(phone_jpeg(size=(400, 300)))
+
+    phone.goto(f"{live_server.url}/narahubung/{token}/")
+    delivery = phone.get_by_test_id("delivery")
+    expect(delivery).to_contain_text("PT Maju Bersama")
+    expect(delivery.get_by_test_id("receipt-state")).to_have_text("Menunggu konfirmasi penerima")
+    delivery.get_by_label("Diterima (tulis jumlahnya di bawah)").check()
+    delivery.get_by_label("Jumlah diterima").fill("40")
+    delivery.get_by_label("Diterima oleh").fill("Bu Wati")
+    delivery.get_by_label("Foto (opsional)").set_input_files(str(photo))
+    delivery.get_by_label("Tampilkan foto di halaman publik kebutuhan").check()
+    screenshot("contact-link-delivery-form-id")
+    delivery.get_by_role("button", name="Kirim jawaban saya").click()
+
+    expect(phone.get_by_test_id("answered-notice")).to_be_visible()
+    expect(phone.get_by_test_id("receipt-state")).to_have_text("Dikonfirmasi oleh penerima")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+    phone.goto(live_server.url + need.get_absolute_url())
+    row = phone.get_by_test_id("public-delivery")
+    expect(row.get_by_test_id("receipt-state")).to_have_text("Dikonfirmasi oleh penerima")
+    expect(row).not_to_contain_text("Bu Wati")
+    photo_link = row.get_by_role("link", name="Foto dari penerima")
+    expect(photo_link).to_be_visible()
+    screenshot("need-page-confirmed-delivery-id")
+    answer = phone.request.get(live_server.url + photo_link.get_attribute("href"))
+    assert answer.status == 200 and answer.headers["content-type"] == "image/jpeg"

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from donations import services
 from donations.models import Pledge
+from needs.models import Need
 from tests import factories
 from tests.helpers import schedule
 
@@ -46,11 +47,26 @@ def test_the_dashboard_counts_what_waits_in_the_officers_area(
     assert ctx["overdue"] == 1
     assert ctx["deliveries_this_week"] == 1
     assert [s.name for s in ctx["unverified_sites"]] == ["RW 03"]
+    assert ctx["deliveries_awaiting"] == 1 and ctx["deliveries_unconfirmed"] == 0
+    assert ctx["needs_awaiting"] == ctx["needs_paused"] == ctx["open_disputes"] == 0
+
+    # The recipients' side: a stale need, a paused one, a dispute.
+    Need.objects.filter(pk=unverified.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=31)
+    )
+    Need.objects.filter(pk=need.pk).update(created_at=timezone.now() - datetime.timedelta(days=90))
+    services.record_receipt(
+        delivered.deliveries.get(), contact=None, outcome="not_received", note="Belum datang"
+    )
+    ctx = officer.get(DASHBOARD).context
+    assert (ctx["needs_awaiting"], ctx["needs_paused"], ctx["open_disputes"]) == (1, 1, 1)
+    assert ctx["deliveries_awaiting"] == 0
 
     outsider = Client()
     outsider.force_login(other_area_officer)
     ctx = outsider.get(DASHBOARD).context
     assert ctx["overdue"] == 0 and list(ctx["unverified_sites"]) == []
+    assert (ctx["needs_awaiting"], ctx["needs_paused"], ctx["open_disputes"]) == (0, 0, 0)
 
 
 def test_the_admin_index_links_to_the_dashboard(staff_client):

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.contrib.admin.sites import site as admin_site
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -15,6 +16,8 @@ from donations import services
 from ksbb.lib import http_cache
 from needs import filters
 from tests import factories
+from tests.helpers import schedule
+from tests.ksbb.test_photos import phone_jpeg
 
 PAGE_SECONDS = 10
 # Every view name the resolver knows, by what a shared cache may do with its anonymous GET.
@@ -23,6 +26,7 @@ REVALIDATED = {"need_detail"}  # kept, asked again each time (ETag from what it 
 PUBLIC_REVALIDATED = {"need-list", "need-detail"}  # API: public, no-cache, ETag
 PUBLIC = {  # public, kept for a while
     "need-layer",
+    "donations:receipt_photo",
     "transparency:open_data",
     "region-list",
     "region-detail",
@@ -43,6 +47,7 @@ POST_ONLY = {  # a GET is refused or only redirects; never public
     "donations:pledge_cancel",
     "donations:pledge_extend",
     "recipients:confirm_need",
+    "recipients:answer_delivery",
     "api-pledge-create",
     "api-pledge-cancel",
     "set_language",
@@ -83,10 +88,28 @@ def page_cache(settings):
 
 
 @pytest.fixture
-def world(need, donor):
-    """A need with a pledge (for its token), in Gambir."""
+def world(need, donor, province_staff, settings, tmp_path):
+    """A need with a pledge (for its token), in Gambir, and a delivered one whose recipients
+    showed their photo."""
+    settings.MEDIA_ROOT = tmp_path
     pledge = services.pledge(need=need, collaborator=donor, quantity=10)
-    return {"need": need, "pledge": pledge}
+    delivered = schedule(services.pledge(need=need, collaborator=donor, quantity=5), province_staff)
+    delivery = services.record_delivery(
+        delivered,
+        quantity=5,
+        delivered_on=delivered.scheduled_for,
+        opd=factories.OpdFactory(),
+        actor=services.Actor.staff(province_staff),
+    )
+    receipt = services.record_receipt(
+        delivery,
+        contact=None,
+        outcome="received",
+        received_by="Bu Wati",
+        photo=SimpleUploadedFile("foto.jpg", phone_jpeg(size=(40, 20))),
+        photo_public=True,
+    )
+    return {"need": need, "pledge": pledge, "receipt": receipt}
 
 
 def _url(name: str, params: tuple, world) -> list[str]:
@@ -101,6 +124,7 @@ def _url(name: str, params: tuple, world) -> list[str]:
         "code": "31.71",
         "slug": need.aid_type.category.slug,
         "format": "json",
+        "receipt": world["receipt"].pk,
     }
     return [reverse(name, kwargs={p: values[p] for p in params})]
 
