@@ -198,6 +198,14 @@ class TestWithoutFiles:
         assert confirmed.filter(confirmed_by_contact=True).exists()
         assert confirmed.filter(confirmed_by_contact=False).exists()
 
+    def test_deliveries_show_every_answer_of_their_recipients(self, db):
+        from donations.models import Delivery, Receipt, ReceiptState
+
+        states = {d.receipt_state() for d in Delivery.objects.select_related("receipt")}
+        assert {ReceiptState.CONFIRMED, ReceiptState.DISPUTED, ReceiptState.UNCONFIRMED} <= states
+        assert Receipt.objects.open_disputes().exists()
+        assert Receipt.objects.exclude(resolved_at=None).exists()
+
     def test_make_run_prints_a_contact_persons_link(self, db, settings, client):
         settings.DEBUG = True
         out = io.StringIO()
