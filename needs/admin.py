@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -9,12 +10,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from ksbb.lib.admin import action_form_page
 from ksbb.lib.admin_export import ExportActionsMixin
 from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.scoping import AreaScopedAdminMixin
 from needs import services
 from needs.admin_import import import_urls
-from needs.models import AidType, Category, Freshness, Need, NeedStatus
+from needs.models import AidType, Category, Freshness, Need, NeedStatus, Proposal
 
 
 class CategoryForm(forms.ModelForm):
@@ -309,4 +311,106 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
                 )
                 % {"n": n}
             ),
+        )
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded with your name; the contact person sees it on their page."),
+    )
+
+
+class RefusalForm(DecisionForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded with your name; the contact person sees it on their page."),
+    )
+
+
+@admin.register(Proposal)
+class ProposalAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
+    """What the sites' contact persons propose (docs/recipients.md): waiting here for staff of the
+    area, applied through needs.services on approval (the need's history names the proposal and
+    the approver), or refused with a reason. Written by the services only."""
+
+    area_lookup = "site__kelurahan__code"
+    list_display = [
+        "created_at",
+        "kind",
+        "site",
+        "need",
+        "quantity",
+        "title",
+        "status",
+        "decided_by",
+    ]
+    list_filter = ["status", "kind"]
+    list_select_related = ["site", "need", "decided_by"]
+    search_fields = ["site__name", "need__title", "title", "note"]
+    fields = [
+        ("kind", "status"),
+        ("site", "need"),
+        ("quantity", "aid_type", "beneficiaries"),
+        "title",
+        "note",
+        ("contact", "created_at"),
+        ("decided_at", "decided_by"),
+        "decision_reason",
+        "created_need",
+    ]
+    readonly_fields = flatten(fields)
+    actions = ["approve_proposals", "refuse_proposals"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Deciding is a change, made by the actions on the list; a proposal's page is read-only.
+        return obj is None and super().has_change_permission(request)
+
+    def _decide_all(self, request, queryset, decide, form_class, title, action):
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return action_form_page(self, request, queryset, form, title, action)
+        done = []
+        for proposal in queryset.order_by("pk"):
+            try:
+                decide(proposal, by=request.user, reason=form.cleaned_data["reason"])
+            except services.NeedError as e:
+                self.message_user(request, f"#{proposal.pk}: {e.message}", messages.ERROR)
+            else:
+                done.append(f"#{proposal.pk}")
+        if done:
+            self.message_user(request, f"{title}: {', '.join(done)}.", messages.SUCCESS)
+        return None
+
+    @admin.action(description=_("Approve the selected proposals…"), permissions=["change"])
+    def approve_proposals(self, request, queryset):
+        return self._decide_all(
+            request,
+            queryset,
+            services.approve_proposal,
+            DecisionForm,
+            gettext("Approved"),
+            "approve_proposals",
+        )
+
+    @admin.action(description=_("Refuse the selected proposals…"), permissions=["change"])
+    def refuse_proposals(self, request, queryset):
+        return self._decide_all(
+            request,
+            queryset,
+            services.refuse_proposal,
+            RefusalForm,
+            gettext("Refused"),
+            "refuse_proposals",
         )

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
@@ -434,3 +435,116 @@ class Need(models.Model):
             return Freshness.CONFIRMED
         grace = datetime.timedelta(days=category.reconfirm_days + category.reconfirm_grace_days)
         return Freshness.AWAITING if age < grace else Freshness.PAUSED
+
+
+class ProposalQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Proposal.Status.PENDING)
+
+
+class Proposal(models.Model):
+    """A site's contact person proposing, through their private link, a different quantity for a
+    need, that it is no longer needed, or a new need at their site. A proposal changes nothing by
+    itself: it waits for staff of the area, and an approval is applied through the needs services
+    (needs.services.approve_proposal), the proposal and the approver in the need's history."""
+
+    class Kind(models.TextChoices):
+        QUANTITY = "quantity", _("A different quantity")
+        NO_LONGER_NEEDED = "no_longer_needed", _("No longer needed")
+        NEW_NEED = "new_need", _("A new need")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    kind = models.CharField(_("proposal"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="proposals"
+    )
+    need = models.ForeignKey(
+        "Need",
+        verbose_name=_("need"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="proposals",
+    )
+    contact = models.ForeignKey(
+        "locations.ContactPerson",
+        verbose_name=_("proposed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposals",
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    aid_type = models.ForeignKey(
+        AidType, verbose_name=_("aid type"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    beneficiaries = models.PositiveIntegerField(_("number of beneficiaries"), null=True, blank=True)
+    note = models.TextField(_("note"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_reason = models.TextField(_("reason"), blank=True)
+    created_need = models.ForeignKey(
+        "Need",
+        verbose_name=_("need created"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("proposal from the recipients")
+        verbose_name_plural = _("proposals from the recipients")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="proposal_fields_fit_its_kind",
+                condition=(
+                    # "quantity > 0" alone would let a NULL through: a CHECK passes on unknown.
+                    Q(kind="quantity", need__isnull=False, aid_type__isnull=True)
+                    & Q(quantity__isnull=False, quantity__gt=0)
+                    | Q(
+                        kind="no_longer_needed",
+                        need__isnull=False,
+                        quantity__isnull=True,
+                        aid_type__isnull=True,
+                    )
+                    | (
+                        Q(kind="new_need", need__isnull=True)
+                        & Q(quantity__isnull=False, quantity__gt=0)
+                        & Q(aid_type__isnull=False)
+                        & Q(title__regex=r"\S")
+                    )
+                ),
+            ),
+            models.CheckConstraint(
+                name="proposal_decided_has_time",
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="proposal_created_need_on_approval",
+                condition=Q(created_need__isnull=True) | Q(status="approved", kind="new_need"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.need or self.title}"

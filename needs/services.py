@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from needs.models import Need
+from needs.models import Need, Proposal
 
 # What staff and imports may change on a need; publication and closure have services of their own.
 EDITABLE = frozenset(
@@ -196,3 +196,118 @@ def close(need: Need, *, by=None, reason: str = "", allow_held: bool = False) ->
 def reopen(need: Need, *, by=None, reason: str = "") -> Need:
     """Accept pledges again for what remains."""
     return _set_flag(need, "is_closed", False, by, reason or _("Reopened"), allow_held=True)
+
+
+# Proposals from the recipients (docs/recipients.md): waiting for staff, applied on approval.
+
+# More than this many waiting at one site is abuse or a misunderstanding: staff are asked first.
+MAX_PENDING_PER_SITE = 20
+
+
+def _check_room(site_id: int) -> None:
+    if Proposal.objects.pending().filter(site_id=site_id).count() >= MAX_PENDING_PER_SITE:
+        raise NeedError(
+            _("%(n)s proposals for this site already wait for staff; please call them instead.")
+            % {"n": MAX_PENDING_PER_SITE}
+        )
+
+
+@transaction.atomic
+def propose_change(
+    need: Need, *, contact, kind: str, quantity: int | None = None, note: str = ""
+) -> Proposal:
+    """The site's contact person proposes a different quantity for `need`, or that it is no
+    longer needed. Nothing changes until staff approve it."""
+    locked = lock(need.pk)
+    _check_room(locked.site_id)
+    if kind == Proposal.Kind.QUANTITY:
+        if not quantity or quantity < 1:
+            raise NeedError(_("Give the quantity now needed."), field="quantity")
+        if quantity == locked.quantity_needed:
+            raise NeedError(_("That is the quantity already published."), field="quantity")
+    elif kind == Proposal.Kind.NO_LONGER_NEEDED:
+        quantity = None
+    else:
+        raise NeedError(_("Choose what you propose."), field="kind")
+    return Proposal.objects.create(
+        kind=kind,
+        site_id=locked.site_id,
+        need=locked,
+        contact=contact,
+        quantity=quantity,
+        note=note,
+    )
+
+
+@transaction.atomic
+def propose_need(
+    site, *, contact, aid_type, title: str, quantity: int, beneficiaries: int | None, note: str = ""
+) -> Proposal:
+    """The site's contact person proposes a new need at their site."""
+    _check_room(site.pk)
+    if not title.strip():
+        raise NeedError(_("Give the need a short title."), field="title")
+    if not quantity or quantity < 1:
+        raise NeedError(_("Give the quantity needed."), field="quantity")
+    return Proposal.objects.create(
+        kind=Proposal.Kind.NEW_NEED,
+        site=site,
+        contact=contact,
+        aid_type=aid_type,
+        title=title.strip(),
+        quantity=quantity,
+        beneficiaries=beneficiaries,
+        note=note,
+    )
+
+
+def _decide(proposal: Proposal, status: str, by, reason: str) -> Proposal:
+    locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != Proposal.Status.PENDING:
+        raise NeedError(
+            _("Proposal #%(pk)s was already decided (%(status)s).")
+            % {"pk": locked.pk, "status": locked.get_status_display()}
+        )
+    locked.status, locked.decided_by, locked.decision_reason = status, by, reason
+    locked.decided_at = timezone.now()
+    return locked
+
+
+@transaction.atomic
+def approve_proposal(proposal: Proposal, *, by, reason: str = "") -> Proposal:
+    """Apply the proposal through the services a staff member's own change goes through (so a
+    quantity never drops below what is pledged, and a need still held by pledges is closed from
+    its page, where staff decide for them); the need's history names the proposal and the
+    approver."""
+    locked = _decide(proposal, Proposal.Status.APPROVED, by, reason)
+    why = _("Proposal #%(pk)s from the recipients") % {"pk": locked.pk}
+    if reason:
+        why = f"{why}: {reason}"
+    if locked.kind == Proposal.Kind.QUANTITY:
+        update(locked.need, by=by, reason=why, quantity_needed=locked.quantity)
+    elif locked.kind == Proposal.Kind.NO_LONGER_NEEDED:
+        close(locked.need, by=by, reason=why)
+    else:
+        locked.created_need = create(
+            by=by,
+            reason=why,
+            site=locked.site,
+            aid_type=locked.aid_type,
+            title=locked.title,
+            description=locked.note,
+            quantity_needed=locked.quantity,
+            beneficiaries=locked.beneficiaries or 0,
+            period_start=timezone.localdate(),
+        )
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def refuse_proposal(proposal: Proposal, *, by, reason: str) -> Proposal:
+    """Decline the proposal, saying why (the contact person sees it on their page)."""
+    if not reason.strip():
+        raise NeedError(_("Say why the proposal is refused."), field="reason")
+    locked = _decide(proposal, Proposal.Status.REFUSED, by, reason.strip())
+    locked.save()
+    return locked

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from donations.forms import validate_evidence
 from donations.models import Delivery, Receipt
+from needs.models import AidType, Proposal
 
 
 class ReceiptForm(forms.Form):
@@ -61,3 +62,55 @@ class ReceiptForm(forms.Form):
         if upload:
             validate_evidence(upload)
         return upload or None
+
+
+class ChangeProposalForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What do you propose?"),
+        choices=[
+            (Proposal.Kind.QUANTITY, _("A different quantity")),
+            (Proposal.Kind.NO_LONGER_NEEDED, _("It is no longer needed")),
+        ],
+        widget=forms.RadioSelect,
+        initial=Proposal.Kind.QUANTITY,
+    )
+    quantity = forms.IntegerField(label=_("Quantity now needed"), min_value=1, required=False)
+    note = forms.CharField(
+        label=_("Why (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, need, **kwargs):
+        super().__init__(*args, prefix=f"n{need.pk}", **kwargs)
+        self.need = need
+        self.fields["quantity"].widget.attrs.update(inputmode="numeric", min=1)
+
+
+class NewNeedProposalForm(forms.Form):
+    aid_type = forms.ModelChoiceField(
+        label=_("Kind of aid"),
+        queryset=AidType.objects.filter(is_active=True, category__is_active=True)
+        .select_related("category")
+        .order_by("category__order", "name"),
+    )
+    title = forms.CharField(label=_("Short title"), max_length=200)
+    quantity = forms.IntegerField(label=_("Quantity needed"), min_value=1)
+    beneficiaries = forms.IntegerField(
+        label=_("Number of beneficiaries"), min_value=0, required=False
+    )
+    note = forms.CharField(
+        label=_("Details (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="new", **kwargs)
+        self.fields["aid_type"].label_from_instance = lambda a: (
+            f"{a.category.name}: {a.name} ({a.unit})"
+        )
+        for name in ("quantity", "beneficiaries"):
+            self.fields[name].widget.attrs.update(inputmode="numeric")

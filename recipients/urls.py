@@ -12,6 +12,10 @@ urlpatterns = [
         name="confirm_need",
     ),
     path(
+        f"narahubung/{TOKEN}/kebutuhan/<int:pk>/usul/", views.propose_change, name="propose_change"
+    ),
+    path(f"narahubung/{TOKEN}/usul-kebutuhan/", views.propose_need, name="propose_need"),
+    path(
         f"narahubung/{TOKEN}/penyaluran/<int:pk>/",
         views.answer_delivery,
         name="answer_delivery",

@@ -13,12 +13,13 @@ from donations import ratelimit
 from donations import services as donation_services
 from donations.models import Delivery, Pledge, PledgeStatus
 from needs import services as need_services
-from needs.models import Need, NeedStatus
+from needs.models import Need, NeedStatus, Proposal
 from recipients import services
-from recipients.forms import ReceiptForm
+from recipients.forms import ChangeProposalForm, NewNeedProposalForm, ReceiptForm
 
 SHOWN_NEED_STATUSES = [NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED, NeedStatus.FULLY_PLEDGED]
 RECENT_DELIVERIES = 30
+RECENT_PROPOSALS = 20
 GONE = {"unknown": 404, "expired": 410, "revoked": 410, "unverified": 410}
 
 
@@ -59,8 +60,8 @@ def home(request, token: str):
     return _page(request, link)
 
 
-def _page(request, link, bound: ReceiptForm | None = None, status: int = 200):
-    """The site's page; `bound` is a receipt form sent back with its errors."""
+def _page(request, link, bound=None, status: int = 200):
+    """The site's page; `bound` is a form sent back with its errors (status 400), in its place."""
     site = link.contact.site
     needs = (
         Need.objects.published()
@@ -71,18 +72,30 @@ def _page(request, link, bound: ReceiptForm | None = None, status: int = 200):
     pledges = Pledge.objects.filter(need__site=site).select_related(
         "need__aid_type", "collaborator"
     )
+
+    def form(cls, **kwargs):
+        # The bound form where it was sent from, an empty one everywhere else.
+        if isinstance(bound, cls) and all(getattr(bound, k) == v for k, v in kwargs.items()):
+            return bound
+        return cls(**kwargs)
+
     ctx = {
         "link": link,
         "contact": link.contact,
         "site": site,
-        "needs": needs,
+        "needs": [(need, form(ChangeProposalForm, need=need)) for need in needs],
+        "new_need_form": form(NewNeedProposalForm),
+        "proposals": Proposal.objects.filter(site=site)
+        .select_related("need", "aid_type")
+        .order_by("-created_at")[:RECENT_PROPOSALS],
         "announced": pledges.filter(status=PledgeStatus.SCHEDULED).order_by("scheduled_for", "pk"),
         "deliveries": [
-            (d, None if hasattr(d, "receipt") else _form_for(d, bound))
+            (d, None if hasattr(d, "receipt") else form(ReceiptForm, delivery=d))
             for d in _deliveries(site)[:RECENT_DELIVERIES]
         ],
         "confirmed": request.GET.get("dikonfirmasi", ""),
         "answered": request.GET.get("diterima", ""),
+        "proposed": request.GET.get("diusulkan", ""),
     }
     return _private(render(request, "recipients/site.html", ctx, status=status))
 
@@ -92,14 +105,6 @@ def _deliveries(site):
         Delivery.objects.filter(pledge__need__site=site)
         .select_related("pledge__need__aid_type", "pledge__collaborator", "opd", "receipt")
         .order_by("-delivered_on", "-pk")
-    )
-
-
-def _form_for(delivery, bound):
-    return (
-        bound
-        if bound is not None and bound.delivery.pk == delivery.pk
-        else ReceiptForm(delivery=delivery)
     )
 
 
@@ -131,6 +136,63 @@ def answer_delivery(request, token: str, pk: int):
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
             return _back(token, "diterima", delivery.pk, f"delivery-{delivery.pk}")
+    return _page(request, link, bound=form, status=400)
+
+
+@never_cache
+@require_POST
+def propose_change(request, token: str, pk: int):
+    """A different quantity for one of the site's needs, or "no longer needed": for staff to decide."""
+    link, refused = _open(request, token)
+    if refused:
+        return refused
+    need = get_object_or_404(
+        Need.objects.published().filter(status__in=SHOWN_NEED_STATUSES),
+        pk=pk,
+        site=link.contact.site,
+    )
+    form = ChangeProposalForm(request.POST, need=need)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            need_services.propose_change(
+                need,
+                contact=link.contact,
+                kind=data["kind"],
+                quantity=data["quantity"],
+                note=data["note"],
+            )
+        except need_services.NeedError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            return _back(token, "diusulkan", need.pk, "proposals")
+    return _page(request, link, bound=form, status=400)
+
+
+@never_cache
+@require_POST
+def propose_need(request, token: str):
+    """A new need at the site: for staff to decide."""
+    link, refused = _open(request, token)
+    if refused:
+        return refused
+    form = NewNeedProposalForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            need_services.propose_need(
+                link.contact.site,
+                contact=link.contact,
+                aid_type=data["aid_type"],
+                title=data["title"],
+                quantity=data["quantity"],
+                beneficiaries=data["beneficiaries"],
+                note=data["note"],
+            )
+        except need_services.NeedError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            return _back(token, "diusulkan", "baru", "proposals")
     return _page(request, link, bound=form, status=400)
 
 

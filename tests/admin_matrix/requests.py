@@ -58,6 +58,8 @@ ACTION_DATA = {
     "send_link": {},
     "revoke_link": {},
     "resolve_disputes": {"apply": "1", "resolution": "Matrix"},
+    "approve_proposals": {"apply": "1", "reason": "Matrix"},
+    "refuse_proposals": {"apply": "1", "reason": "Matrix"},
     "cleanup_expired_attempts": {},
     "publish_needs": {},
     "reopen_needs": {},

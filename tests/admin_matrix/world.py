@@ -23,7 +23,8 @@ from ksbb.lib.phones import display
 from locations.models import ContactPerson, PersonalDataView, Site, StaffArea
 from locations.scoping import AREA_OFFICER_GROUP, AUDITOR_GROUP, PROVINCIAL_GROUP
 from locations.services import verify_contact
-from needs.models import AidType, Need
+from needs import services as need_services
+from needs.models import AidType, Need, Proposal
 from recipients import services as recipient_services
 from recipients.models import ContactLink, OutboundMessage
 from tests import factories
@@ -100,6 +101,7 @@ class Area:
             PledgeEvent: self.pledge.events.order_by("pk").first(),
             ContactLink: self.link,
             Receipt: self.delivery.receipt,
+            Proposal: self.need.proposals.get(),
             OutboundMessage: self.link.messages.get(),
         }
 
@@ -152,6 +154,9 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         photo=_photo(),
     )
     open_pledge = services.pledge(need=need, collaborator=anonymous, quantity=5)
+    need_services.propose_change(
+        need, contact=contact, kind="quantity", quantity=120, note=f"{marker} warga bertambah"
+    )
     personal = [
         donor.email,
         donor.phone,

@@ -96,3 +96,53 @@ def test_a_contact_person_confirms_a_delivery_with_a_photo(
     screenshot("need-page-confirmed-delivery-id")
     answer = phone.request.get(live_server.url + photo_link.get_attribute("href"))
     assert answer.status == 200 and answer.headers["content-type"] == "image/jpeg"
+
+
+def test_a_contact_person_proposes_a_change_that_staff_approve(
+    need, live_server, phone, browser, screenshot
+):
+    from django.contrib.auth.models import Group
+
+    from locations.models import Region, StaffArea
+    from locations.scoping import AREA_OFFICER_GROUP
+
+    factories.seed_staff_groups()
+    officer = factories.UserFactory(username="petugas.gambir", is_staff=True)
+    officer.groups.add(Group.objects.get(name=AREA_OFFICER_GROUP))
+    StaffArea.objects.create(user=officer, region=Region.objects.get(code="31.71.01.1001"))
+    contact = factories.ContactFactory(site=need.site, name="Pak Darto")
+    location_services.verify_contact(contact, ContactPerson.Verification.VERIFIED, by=officer)
+    _, token = services.send_link(contact, by=officer)
+
+    phone.goto(f"{live_server.url}/narahubung/{token}/")
+    card = phone.get_by_test_id("recipient-need")
+    card.get_by_text("Usulkan perubahan").click()
+    card.get_by_label("Jumlah yang berbeda").check()
+    card.get_by_label("Jumlah yang sekarang dibutuhkan").fill("150")
+    card.get_by_label("Alasan (opsional)").fill("Ada 50 keluarga baru di RW ini")
+    card.get_by_role("button", name="Kirim usulan").click()
+    expect(phone.get_by_test_id("proposed-notice")).to_be_visible()
+    expect(phone.get_by_test_id("proposal-status")).to_have_text("Menunggu")
+    screenshot("contact-link-proposal-id")
+
+    # Staff of the area approve it in the admin.
+    staff = browser.new_page(locale="id-ID")
+    staff.goto(live_server.url + "/admin/")
+    staff.locator("#id_username").fill("petugas.gambir")
+    staff.locator("#id_password").fill("correct horse battery staple")
+    staff.locator('input[type="submit"]').click()
+    staff.goto(live_server.url + "/admin/needs/proposal/")
+    staff.locator('input[name="_selected_action"]').first.check()
+    staff.locator('select[name="action"]').select_option("approve_proposals")
+    staff.locator('button[name="index"]').first.click()
+    staff.locator("#id_reason").fill("Dicek bersama Ketua RW")
+    staff.get_by_role("button", name="Lanjutkan").or_(
+        staff.locator('input[type="submit"]')
+    ).first.click()
+    expect(staff.locator(".messagelist")).to_contain_text("Disetujui")
+    staff.close()
+
+    phone.reload()
+    expect(phone.get_by_test_id("proposal-status")).to_have_text("Disetujui")
+    phone.goto(live_server.url + need.get_absolute_url())
+    expect(phone.locator(".figures")).to_contain_text("150")

@@ -48,6 +48,8 @@ POST_ONLY = {  # a GET is refused or only redirects; never public
     "donations:pledge_extend",
     "recipients:confirm_need",
     "recipients:answer_delivery",
+    "recipients:propose_change",
+    "recipients:propose_need",
     "api-pledge-create",
     "api-pledge-cancel",
     "set_language",
