@@ -35,7 +35,7 @@ from locations.models import ContactPerson, Region, Site
 from locations.registry import load_regions
 from locations.services import create_contacts, verify_contact
 from needs import services as needs_services
-from needs.models import AidType, Need
+from needs.models import AidType, Need, Proposal
 
 STAFF_USERNAME = "demo-petugas"
 
@@ -264,25 +264,35 @@ def _write_needs_and_pledges(plans, site_ids, opds, collaborators, staff, create
 
 
 # Of the new open needs, by external_ref: every FRESHNESS_CYCLE-th from these offsets is confirmed by
-# its site's contact person, by staff, or aged past its category's reconfirmation (awaiting) or
-# past its grace too (paused), so every state shows on the map, the pages and the admin.
+# its site's contact person, given a proposed new quantity by them (pending for staff), confirmed by
+# staff, or aged past its category's reconfirmation (awaiting) or past its grace too (paused), so
+# every state shows on the map, the pages and the admin.
 FRESHNESS_CYCLE = 10
-CONFIRMED_BY_CONTACT, CONFIRMED_BY_STAFF, AWAITING, PAUSED = 1, 4, 6, 8
+CONFIRMED_BY_CONTACT, PROPOSED, CONFIRMED_BY_STAFF, AWAITING, PAUSED = 1, 2, 4, 6, 8
 
 
 def _confirm_and_age(new_needs, staff, created: Counter) -> None:
     needs = Need.objects.filter(pk__in=[n.pk for n in new_needs]).open().published()
-    verified_sites = set(
-        ContactPerson.objects.filter(verification_status=Verification.VERIFIED).values_list(
-            "site_id", flat=True
-        )
-    )
+    verified = {
+        c.site_id: c
+        for c in ContactPerson.objects.filter(verification_status=Verification.VERIFIED)
+    }
     aged = {}
     for i, need in enumerate(needs.select_related("aid_type__category").order_by("external_ref")):
         category, turn = need.aid_type.category, i % FRESHNESS_CYCLE
-        if turn == CONFIRMED_BY_CONTACT and need.site_id in verified_sites:
+        contact = verified.get(need.site_id)
+        if turn == CONFIRMED_BY_CONTACT and contact is not None:
             needs_services.confirm(need, by_contact=True)
             created["needs confirmed"] += 1
+        elif turn == PROPOSED and contact is not None:
+            needs_services.propose_change(
+                need,
+                contact=contact,
+                kind=Proposal.Kind.QUANTITY,
+                quantity=need.quantity_needed + 10,
+                note=_("Ten more families moved in."),
+            )
+            created["proposals"] += 1
         elif turn == CONFIRMED_BY_STAFF:
             needs_services.confirm(need, by=staff)
             created["needs confirmed"] += 1

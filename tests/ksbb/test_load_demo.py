@@ -194,6 +194,9 @@ class TestWithoutFiles:
 
         for state in Freshness.values:
             assert Need.objects.by_freshness(state).exists(), state
+        from needs.models import Proposal
+
+        assert Proposal.objects.pending().filter(kind="quantity").exists()
         confirmed = Need.objects.exclude(confirmed_at=None)
         assert confirmed.filter(confirmed_by_contact=True).exists()
         assert confirmed.filter(confirmed_by_contact=False).exists()
