@@ -376,6 +376,8 @@ KSBB_PLEDGE_RATE_PER_EMAIL = env.str("KSBB_PLEDGE_RATE_PER_EMAIL", default="10/h
 # The contact persons' private links (recipients; docs/recipients.md): how long one works, and the
 # limits per client address on opening them (every request, and tokens that are no link at all).
 KSBB_CONTACT_LINK_DAYS = env.int("KSBB_CONTACT_LINK_DAYS", default=30)
+# Days before an open need awaits reconfirmation that its contact person is reminded (recipients.notices).
+KSBB_RECONFIRM_REMINDER_DAYS = env.int("KSBB_RECONFIRM_REMINDER_DAYS", default=3)
 KSBB_CONTACT_LINK_RATE_PER_ADDRESS = env.str("KSBB_CONTACT_LINK_RATE_PER_ADDRESS", default="60/m")
 KSBB_CONTACT_LINK_MISSES_PER_ADDRESS = env.str(
     "KSBB_CONTACT_LINK_MISSES_PER_ADDRESS", default="20/h"

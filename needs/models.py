@@ -190,23 +190,34 @@ class NeedQuerySet(models.QuerySet):
         """select_related the site, its regions and the category (PLACES), boundaries left out."""
         return self.select_related(*PLACES).defer(*PLACE_BOUNDARIES)
 
+    def with_reconfirm_dates(self):
+        """Annotated `last_confirmed`, and `awaiting_from` and `paused_from`: when, by its category's
+        days, the need awaits reconfirmation and when it pauses (Need.freshness's rule)."""
+        day = Value(datetime.timedelta(days=1), output_field=models.DurationField())
+        return (
+            self.annotate(
+                last_confirmed_at=Coalesce(F("confirmed_at"), F("created_at")),
+            )
+            .annotate(
+                awaiting_from=ExpressionWrapper(
+                    F("last_confirmed_at") + F("aid_type__category__reconfirm_days") * day,
+                    output_field=models.DateTimeField(),
+                ),
+            )
+            .annotate(
+                paused_from=ExpressionWrapper(
+                    F("awaiting_from") + F("aid_type__category__reconfirm_grace_days") * day,
+                    output_field=models.DateTimeField(),
+                ),
+            )
+        )
+
     def by_freshness(self, freshness: str):
         """Open needs in the given Freshness state, by the same rule as Need.freshness."""
-        last = Coalesce(F("confirmed_at"), F("created_at"))
-        day = Value(datetime.timedelta(days=1), output_field=models.DurationField())
-        awaiting_from = ExpressionWrapper(
-            last + F("aid_type__category__reconfirm_days") * day,
-            output_field=models.DateTimeField(),
-        )
-        paused_from = ExpressionWrapper(
-            awaiting_from + F("aid_type__category__reconfirm_grace_days") * day,
-            output_field=models.DateTimeField(),
-        )
         now = timezone.now()
-        needs = self.open().filter(published=True)
+        needs = self.open().filter(published=True).with_reconfirm_dates()
         if freshness == Freshness.CONFIRMED:
-            return needs.alias(awaiting_from=awaiting_from).filter(awaiting_from__gt=now)
-        needs = needs.alias(awaiting_from=awaiting_from, paused_from=paused_from)
+            return needs.filter(awaiting_from__gt=now)
         if freshness == Freshness.AWAITING:
             return needs.filter(awaiting_from__lte=now, paused_from__gt=now)
         return needs.filter(paused_from__lte=now)

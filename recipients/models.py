@@ -164,3 +164,70 @@ class OutboundMessage(OutboxRow):
 
     def __str__(self):
         return f"{self.get_channel_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ContactNotice(models.Model):
+    """That a contact person was told something once: a hand-over scheduled at their site, or a
+    need of theirs nearing its reconfirmation date (recipients.notices). The unique constraints
+    make the worker's job safe to run twice: a notice exists at most once per pledge, or per need
+    and confirmation round."""
+
+    class Kind(models.TextChoices):
+        HANDOVER = "handover", _("Hand-over scheduled")
+        RECONFIRM = "reconfirm", _("Reconfirmation reminder")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    contact = models.ForeignKey(
+        ContactPerson, verbose_name=_("contact person"), on_delete=models.CASCADE, related_name="+"
+    )
+    pledge = models.ForeignKey(
+        "donations.Pledge",
+        verbose_name=_("pledge"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    need = models.ForeignKey(
+        "needs.Need",
+        verbose_name=_("need"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # The need's last confirmation (or publication) the reminder was about: a new one, a new round.
+    round = models.DateTimeField(_("confirmed before"), null=True, blank=True)
+    message = models.ForeignKey(
+        OutboundMessage,
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notice to a contact person")
+        verbose_name_plural = _("notices to contact persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "pledge"],
+                condition=Q(kind="handover"),
+                name="contactnotice_one_per_handover",
+            ),
+            models.UniqueConstraint(
+                fields=["contact", "need", "round"],
+                condition=Q(kind="reconfirm"),
+                name="contactnotice_one_per_reconfirm_round",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="handover", pledge__isnull=False, need__isnull=True)
+                | Q(kind="reconfirm", pledge__isnull=True, need__isnull=False, round__isnull=False),
+                name="contactnotice_fields_fit_its_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.contact}"

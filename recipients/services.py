@@ -26,10 +26,13 @@ def link_url(token: str) -> str:
 
 
 @transaction.atomic
-def send_link(contact: ContactPerson, *, by=None) -> tuple[ContactLink, str]:
+def send_link(
+    contact: ContactPerson, *, by=None, template: str = "private_link", extra: dict | None = None
+) -> tuple[ContactLink, str]:
     """Give `contact` a new private link, by the channel they use, and revoke the one they had.
     Only a verified contact person gets one: the link speaks for their site. Returns the link and
-    its token, which is nowhere else once this returns (only its digest is stored)."""
+    its token, which is nowhere else once this returns (only its digest is stored). The message is
+    recipients/messages/<template>.txt (a reminder carries its link too), with `extra` to say."""
     contact = ContactPerson.objects.select_for_update().select_related("site").get(pk=contact.pk)
     if contact.verification_status != ContactPerson.Verification.VERIFIED:
         raise LinkError(_("Only a verified contact person receives a private link."))
@@ -47,8 +50,13 @@ def send_link(contact: ContactPerson, *, by=None) -> tuple[ContactLink, str]:
     )
     messaging.queue(
         contact,
-        "private_link",
-        {"url": link_url(token), "site": contact.site, "expires_at": link.expires_at},
+        template,
+        {
+            **(extra or {}),
+            "url": link_url(token),
+            "site": contact.site,
+            "expires_at": link.expires_at,
+        },
         link=link,
     )
     return link, token

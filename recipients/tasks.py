@@ -6,7 +6,7 @@ import logging
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from recipients import messaging
+from recipients import messaging, notices
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +32,12 @@ def send_queued_messages(timestamp: int) -> None:
     sent, failed = messaging.deliver_queued()
     if sent or failed:
         log.info("queued messages: %s sent, %s still failing", sent, failed)
+
+
+@app.periodic(cron="*/10 * * * *")
+@app.task(name="recipients.tell_contacts", queueing_lock="tell_contacts", lock="tell_contacts")
+def tell_contacts(timestamp: int) -> None:
+    """Every ten minutes: hand-overs scheduled, reconfirmation reminders (recipients.notices)."""
+    told = notices.tell_contacts()
+    if told.handovers or told.reminders:
+        log.info("contacts told: %s hand-overs, %s reminders", told.handovers, told.reminders)
