@@ -16,7 +16,7 @@ from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.scoping import AreaScopedAdminMixin
 from needs import services
 from needs.admin_import import import_urls
-from needs.models import AidType, Category, Freshness, Need, NeedStatus, Proposal
+from needs.models import AidType, Category, Freshness, Need, NeedSeries, NeedStatus, Proposal
 
 
 class CategoryForm(forms.ModelForm):
@@ -414,3 +414,86 @@ class ProposalAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
             gettext("Refused"),
             "refuse_proposals",
         )
+
+
+class NeedSeriesForm(forms.ModelForm):
+    first_period_start = forms.DateField(
+        label=_("First period starts"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text=_("Today if left empty. Each period is a month and a need of its own."),
+    )
+
+    class Meta:
+        model = NeedSeries
+        fields = ["site", "aid_type", "title", "quantity_needed", "beneficiaries"]
+
+
+@admin.register(NeedSeries)
+class NeedSeriesAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
+    """Recurring needs: each period is a need of its own (its own pledges and figures); the next is
+    made once the site's contact person, or staff with the action, confirm it is still needed
+    (needs.services.continue_series). Added here through needs.services.start_series, with the
+    first period's need; afterwards only `is_active` changes (a series that ends)."""
+
+    form = NeedSeriesForm
+    area_lookup = "site__kelurahan__code"
+    list_display = ["title", "site", "aid_type", "quantity_needed", "latest_period", "is_active"]
+    list_filter = ["is_active"]
+    list_select_related = ["site", "aid_type"]
+    search_fields = ["title", "site__name"]
+    autocomplete_fields = ["site", "aid_type"]
+    actions = ["continue_series"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*NeedSeriesForm.Meta.fields, "first_period_start"]
+        return ["site", "aid_type", "title", "quantity_needed", "beneficiaries", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["site", "aid_type", "title", "quantity_needed", "beneficiaries"] if obj else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its periods are needs with pledges: end it instead
+
+    @admin.display(description=_("latest period"))
+    def latest_period(self, series):
+        latest = series.periods.order_by("-period_start").first()
+        return f"{latest.period_start} – {latest.period_end}" if latest else "–"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.set_series_active(obj, obj.is_active)
+            return
+        created = services.start_series(
+            by=request.user,
+            site=obj.site,
+            aid_type=obj.aid_type,
+            title=obj.title,
+            quantity_needed=obj.quantity_needed,
+            beneficiaries=obj.beneficiaries,
+            start=form.cleaned_data.get("first_period_start"),
+        )
+        vars(obj).update(vars(created))
+
+    @admin.action(description=_("Confirm the next period (still needed)"), permissions=["change"])
+    def continue_series(self, request, queryset):
+        done = []
+        for series in queryset.order_by("pk"):
+            try:
+                need = services.continue_series(series, by=request.user)
+            except services.NeedError as e:
+                self.message_user(request, f"{series}: {e.message}", messages.ERROR)
+            else:
+                done.append(f"{series} ({need.period_start})")
+        if done:
+            self.message_user(
+                request,
+                gettext("Next period published: %(series)s.") % {"series": ", ".join(done)},
+                messages.SUCCESS,
+            )

@@ -262,6 +262,45 @@ class NeedQuerySet(models.QuerySet):
         )
 
 
+class NeedSeries(models.Model):
+    """A need that comes back every period (350 food packages every month): each period is a Need
+    of its own, with its own pledges, so the figures per period stay true. The next period's need is
+    made from the series only once the site's contact person (or staff) confirms it is still needed
+    (needs.services.continue_series)."""
+
+    class Every(models.TextChoices):
+        MONTH = "month", _("Every month")
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="need_series"
+    )
+    aid_type = models.ForeignKey(
+        AidType, verbose_name=_("aid type"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    quantity_needed = models.PositiveIntegerField(_("quantity needed per period"))
+    beneficiaries = models.PositiveIntegerField(_("number of beneficiaries"), default=0)
+    every = models.CharField(_("every"), max_length=10, choices=Every.choices, default=Every.MONTH)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recurring need")
+        verbose_name_plural = _("recurring needs")
+        ordering = ["site", "title"]
+        constraints = [
+            models.CheckConstraint(
+                name="needseries_quantity_positive", condition=Q(quantity_needed__gt=0)
+            ),
+            models.CheckConstraint(
+                name="needseries_title_not_blank", condition=Q(title__regex=r"\S")
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
 class Need(models.Model):
     """What one site needs.
 
@@ -280,6 +319,15 @@ class Need(models.Model):
 
     site = models.ForeignKey(
         Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="needs"
+    )
+    series = models.ForeignKey(
+        NeedSeries,
+        verbose_name=_("recurring need"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="periods",
+        editable=False,
     )
     aid_type = models.ForeignKey(
         AidType, verbose_name=_("aid type"), on_delete=models.PROTECT, related_name="needs"
@@ -377,6 +425,11 @@ class Need(models.Model):
                 violation_error_message=_("The end date cannot be before the start date."),
             ),
             models.CheckConstraint(name="need_title_not_blank", condition=Q(title__regex=r"\S")),
+            models.UniqueConstraint(
+                fields=["series", "period_start"],
+                condition=Q(series__isnull=False),
+                name="need_one_per_series_period",
+            ),
             models.CheckConstraint(
                 name="need_confirmed_by_contact_has_time",
                 condition=Q(confirmed_by_contact=False) | Q(confirmed_at__isnull=False),

@@ -7,12 +7,15 @@ so is closing a need that pledges still hold quantity of (`donations.services.cl
 the pledges are its to cancel.
 """
 
+import calendar
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from needs.models import Need, Proposal
+from needs.models import Need, NeedSeries, Proposal
 
 # What staff and imports may change on a need; publication and closure have services of their own.
 EDITABLE = frozenset(
@@ -77,7 +80,9 @@ def confirm(need: Need, *, by=None, by_contact: bool = False) -> Need:
 @transaction.atomic
 def create(*, by=None, reason: str = "", **fields) -> Need:
     """A new need. Published and open unless `published=False` (a draft) is given."""
-    unknown = set(fields) - EDITABLE - {"published"}
+    unknown = (
+        set(fields) - EDITABLE - {"published", "series", "confirmed_at", "confirmed_by_contact"}
+    )
     if unknown:
         raise TypeError(f"needs.services.create cannot set {sorted(unknown)}")
     need = Need(**fields)
@@ -311,3 +316,101 @@ def refuse_proposal(proposal: Proposal, *, by, reason: str) -> Proposal:
     locked = _decide(proposal, Proposal.Status.REFUSED, by, reason.strip())
     locked.save()
     return locked
+
+
+# Recurring needs (docs/recipients.md): a need per period, the next made once confirmed.
+
+# How many days before a period ends its next one may be confirmed.
+NEXT_PERIOD_OPENS_DAYS = 7
+
+
+def period_after(
+    start: datetime.date, end: datetime.date | None
+) -> tuple[datetime.date, datetime.date]:
+    """The month after the period [start, end] (a month from `start` when it has no end)."""
+    first = (end + datetime.timedelta(days=1)) if end else _add_month(start)
+    return first, _add_month(first) - datetime.timedelta(days=1)
+
+
+def _add_month(day: datetime.date) -> datetime.date:
+    """The same day a month later, or that month's last day."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@transaction.atomic
+def start_series(
+    *, by, site, aid_type, title: str, quantity_needed: int, beneficiaries: int = 0, start=None
+) -> NeedSeries:
+    """A recurring need and its first period's need, from `start` (today) for a month."""
+    if quantity_needed is None or quantity_needed < 1:
+        raise NeedError(_("The quantity must be a positive whole number."), field="quantity_needed")
+    series = NeedSeries.objects.create(
+        site=site,
+        aid_type=aid_type,
+        title=title,
+        quantity_needed=quantity_needed,
+        beneficiaries=beneficiaries or 0,
+    )
+    start = start or timezone.localdate()
+    create(
+        by=by,
+        reason=_("First period of a recurring need"),
+        series=series,
+        site=site,
+        aid_type=aid_type,
+        title=title,
+        quantity_needed=quantity_needed,
+        beneficiaries=beneficiaries or 0,
+        period_start=start,
+        period_end=_add_month(start) - datetime.timedelta(days=1),
+    )
+    return series
+
+
+def next_period_due(series: NeedSeries, latest: Need | None, today=None) -> bool:
+    """Whether the next period may be confirmed: the series is active and its latest period ends
+    within NEXT_PERIOD_OPENS_DAYS (or has ended)."""
+    if not series.is_active or latest is None or latest.period_end is None:
+        return False
+    today = today or timezone.localdate()
+    return latest.period_end - today <= datetime.timedelta(days=NEXT_PERIOD_OPENS_DAYS)
+
+
+@transaction.atomic
+def continue_series(series: NeedSeries, *, by=None, by_contact: bool = False) -> Need:
+    """The next period's need, made because the site's contact person (`by_contact`) or staff
+    (`by`) confirmed it is still needed: the series' title, aid type and quantity, its own
+    pledges, confirmed now. Refused before the latest period nears its end, or twice."""
+    locked = NeedSeries.objects.select_for_update().get(pk=series.pk)
+    latest = locked.periods.order_by("-period_start").first()
+    if not next_period_due(locked, latest):
+        raise NeedError(_("The next period can be confirmed in the last week of the current one."))
+    start, end = period_after(latest.period_start, latest.period_end)
+    today = timezone.localdate()
+    if start < today:  # the series lapsed: the next period starts now, not in the past
+        start, end = today, _add_month(today) - datetime.timedelta(days=1)
+    who = _("the recipient") if by_contact else _("staff")
+    need = create(
+        by=by,
+        reason=_("Next period of a recurring need, confirmed by %(who)s") % {"who": who},
+        series=locked,
+        site=locked.site,
+        aid_type=locked.aid_type,
+        title=locked.title,
+        quantity_needed=locked.quantity_needed,
+        beneficiaries=locked.beneficiaries,
+        period_start=start,
+        period_end=end,
+        confirmed_at=timezone.now(),
+        confirmed_by_contact=by_contact,
+    )
+    return need
+
+
+@transaction.atomic
+def set_series_active(series: NeedSeries, active: bool) -> NeedSeries:
+    """End a recurring need (no more periods are offered), or take it up again."""
+    NeedSeries.objects.filter(pk=series.pk).update(is_active=active)
+    series.is_active = active
+    return series

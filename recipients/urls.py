@@ -15,6 +15,7 @@ urlpatterns = [
         f"narahubung/{TOKEN}/kebutuhan/<int:pk>/usul/", views.propose_change, name="propose_change"
     ),
     path(f"narahubung/{TOKEN}/usul-kebutuhan/", views.propose_need, name="propose_need"),
+    path(f"narahubung/{TOKEN}/berulang/<int:pk>/", views.continue_series, name="continue_series"),
     path(
         f"narahubung/{TOKEN}/penyaluran/<int:pk>/",
         views.answer_delivery,

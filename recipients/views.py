@@ -13,7 +13,7 @@ from donations import ratelimit
 from donations import services as donation_services
 from donations.models import Delivery, Pledge, PledgeStatus
 from needs import services as need_services
-from needs.models import Need, NeedStatus, Proposal
+from needs.models import Need, NeedSeries, NeedStatus, Proposal
 from recipients import services
 from recipients.forms import ChangeProposalForm, NewNeedProposalForm, ReceiptForm
 
@@ -33,13 +33,14 @@ def _private(response):
 
 
 def _open(request, token: str):
-    """The link's Opening, or the page to answer instead (rate limited, or a link that is no more)."""
+    """(link, None) for a good link, or (None, the page to answer instead): rate limited, or a
+    link that is no more."""
     address = ratelimit.client_address(request)
     if ratelimit.exceeded(
         "contact-link-miss", address, settings.KSBB_CONTACT_LINK_MISSES_PER_ADDRESS
     ) or not ratelimit.allow("contact-link", address, settings.KSBB_CONTACT_LINK_RATE_PER_ADDRESS):
-        response = render(request, "donations/rate_limited.html", status=429)
-        response["Retry-After"] = "600"
+        response = render(request, "recipients/rate_limited.html", status=429)
+        response["Retry-After"] = "3600"
         return None, _private(response)
     opening = services.open_link(token, record=request.method == "GET")
     if opening.state == "unknown":
@@ -85,6 +86,7 @@ def _page(request, link, bound=None, status: int = 200):
         "site": site,
         "needs": [(need, form(ChangeProposalForm, need=need)) for need in needs],
         "new_need_form": form(NewNeedProposalForm),
+        "series": _series(site),
         "proposals": Proposal.objects.filter(site=site)
         .select_related("need", "aid_type")
         .order_by("-created_at")[:RECENT_PROPOSALS],
@@ -96,8 +98,19 @@ def _page(request, link, bound=None, status: int = 200):
         "confirmed": request.GET.get("dikonfirmasi", ""),
         "answered": request.GET.get("diterima", ""),
         "proposed": request.GET.get("diusulkan", ""),
+        "continued": request.GET.get("berulang", ""),
     }
     return _private(render(request, "recipients/site.html", ctx, status=status))
+
+
+def _series(site) -> list[tuple]:
+    """Each active recurring need of the site, its latest period, and whether the next one may be
+    confirmed now."""
+    rows = []
+    for series in NeedSeries.objects.filter(site=site, is_active=True).select_related("aid_type"):
+        latest = series.periods.order_by("-period_start").first()
+        rows.append((series, latest, need_services.next_period_due(series, latest)))
+    return rows
 
 
 def _deliveries(site):
@@ -194,6 +207,22 @@ def propose_need(request, token: str):
         else:
             return _back(token, "diusulkan", "baru", "proposals")
     return _page(request, link, bound=form, status=400)
+
+
+@never_cache
+@require_POST
+def continue_series(request, token: str, pk: int):
+    """Still needed next period: the next period's need is made, confirmed by the recipient."""
+    link, refused = _open(request, token)
+    if refused:
+        return refused
+    series = get_object_or_404(NeedSeries, pk=pk, site=link.contact.site, is_active=True)
+    try:
+        need_services.continue_series(series, by_contact=True)
+        done = str(series.pk)
+    except need_services.NeedError:  # too early, or confirmed meanwhile
+        done = "gagal"
+    return _back(token, "berulang", done, f"series-{series.pk}")
 
 
 def _back(token: str, key: str, value, anchor: str):

@@ -59,6 +59,7 @@ ACTION_DATA = {
     "revoke_link": {},
     "resolve_disputes": {"apply": "1", "resolution": "Matrix"},
     "approve_proposals": {"apply": "1", "reason": "Matrix"},
+    "continue_series": {},
     "refuse_proposals": {"apply": "1", "reason": "Matrix"},
     "cleanup_expired_attempts": {},
     "publish_needs": {},

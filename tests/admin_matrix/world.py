@@ -24,7 +24,7 @@ from locations.models import ContactPerson, PersonalDataView, Site, StaffArea
 from locations.scoping import AREA_OFFICER_GROUP, AUDITOR_GROUP, PROVINCIAL_GROUP
 from locations.services import verify_contact
 from needs import services as need_services
-from needs.models import AidType, Need, Proposal
+from needs.models import AidType, Need, NeedSeries, Proposal
 from recipients import services as recipient_services
 from recipients.models import ContactLink, OutboundMessage
 from tests import factories
@@ -102,6 +102,7 @@ class Area:
             ContactLink: self.link,
             Receipt: self.delivery.receipt,
             Proposal: self.need.proposals.get(),
+            NeedSeries: self.site.need_series.get(),
             OutboundMessage: self.link.messages.get(),
         }
 
@@ -154,6 +155,14 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         photo=_photo(),
     )
     open_pledge = services.pledge(need=need, collaborator=anonymous, quantity=5)
+    need_services.start_series(
+        by=bureau,
+        site=site,
+        aid_type=need.aid_type,
+        title=f"{marker} Paket bulanan",
+        quantity_needed=50,
+        start=datetime.date(2020, 10, 1),
+    )
     need_services.propose_change(
         need, contact=contact, kind="quantity", quantity=120, note=f"{marker} warga bertambah"
     )

@@ -50,6 +50,7 @@ POST_ONLY = {  # a GET is refused or only redirects; never public
     "recipients:answer_delivery",
     "recipients:propose_change",
     "recipients:propose_need",
+    "recipients:continue_series",
     "api-pledge-create",
     "api-pledge-cancel",
     "set_language",
