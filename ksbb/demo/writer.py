@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from donations import mail, services
@@ -35,7 +36,7 @@ from locations.models import ContactPerson, Region, Site
 from locations.registry import load_regions
 from locations.services import create_contacts, verify_contact
 from needs import services as needs_services
-from needs.models import AidType, Need, Proposal
+from needs.models import AidType, Need, NeedSeries, Proposal
 
 STAFF_USERNAME = "demo-petugas"
 
@@ -85,6 +86,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
         backdate_demo_history(after_pk=before)
         _confirm_and_age(new_needs, staff, created)
         _answer_deliveries(before, staff, created)
+        _write_series(staff, created)
     created["mails"] = OutboundMail.objects.filter(pk__gt=mails_before).count()
     return dict(created)
 
@@ -349,6 +351,36 @@ def _answer_deliveries(after_pledge: int, staff, created: Counter) -> None:
                 received_by=contact.name,
             )
         created["receipts"] += 1
+
+
+def _write_series(staff, created: Counter) -> None:
+    """A recurring need at the first site with a verified contact person and open needs (the one
+    `make run` prints the link of), its month ending in three days, so its contact person can
+    confirm the next. Once: a second load makes none."""
+    if NeedSeries.objects.exists():
+        return
+    contact = (
+        ContactPerson.objects.filter(
+            verification_status=Verification.VERIFIED,
+            site__in=Need.objects.open().published().values("site_id"),
+        )
+        .select_related("site")
+        .order_by("site__name", "pk")
+        .first()
+    )
+    if contact is None:
+        return
+    aid_type = AidType.objects.get(category__slug="pangan", name="Paket sembako")
+    needs_services.start_series(
+        by=staff,
+        site=contact.site,
+        aid_type=aid_type,
+        title=_("Monthly staple-food packages for %(site)s") % {"site": contact.site.name},
+        quantity_needed=350,
+        beneficiaries=350,
+        start=timezone.localdate() - datetime.timedelta(days=27),
+    )
+    created["recurring needs"] += 1
 
 
 def _make_pledge(need, planned: PledgePlan, collaborator, opds, actor, site_verified: bool) -> None:
