@@ -121,6 +121,19 @@ def _deliveries(site):
     )
 
 
+def _submitted(request, link, form, act, done):
+    """`form` validated, then `act(cleaned_data)` (a service call); its refusal is shown on the form
+    (the page again, status 400, nothing written), its success answered with `done`."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except (need_services.NeedError, donation_services.PledgeError) as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            return done
+    return _page(request, link, bound=form, status=400)
+
+
 @never_cache
 @require_POST
 def answer_delivery(request, token: str, pk: int):
@@ -129,27 +142,16 @@ def answer_delivery(request, token: str, pk: int):
     if refused:
         return refused
     delivery = get_object_or_404(_deliveries(link.contact.site), pk=pk)
+    done = _back(token, "diterima", delivery.pk, f"delivery-{delivery.pk}")
     if hasattr(delivery, "receipt"):  # answered meanwhile (another phone, a second tap)
-        return _back(token, "diterima", delivery.pk, f"delivery-{delivery.pk}")
-    form = ReceiptForm(request.POST, request.FILES, delivery=delivery)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            donation_services.record_receipt(
-                delivery,
-                contact=link.contact,
-                outcome=data["outcome"],
-                quantity_received=data["quantity_received"],
-                received_by=data["received_by"],
-                note=data["note"],
-                photo=data["photo"],
-                photo_public=data["photo_public"],
-            )
-        except donation_services.PledgeError as e:
-            form.add_error(e.field if e.field in form.fields else None, e.message)
-        else:
-            return _back(token, "diterima", delivery.pk, f"delivery-{delivery.pk}")
-    return _page(request, link, bound=form, status=400)
+        return done
+    return _submitted(
+        request,
+        link,
+        ReceiptForm(request.POST, request.FILES, delivery=delivery),
+        lambda data: donation_services.record_receipt(delivery, contact=link.contact, **data),
+        done,
+    )
 
 
 @never_cache
@@ -164,22 +166,13 @@ def propose_change(request, token: str, pk: int):
         pk=pk,
         site=link.contact.site,
     )
-    form = ChangeProposalForm(request.POST, need=need)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            need_services.propose_change(
-                need,
-                contact=link.contact,
-                kind=data["kind"],
-                quantity=data["quantity"],
-                note=data["note"],
-            )
-        except need_services.NeedError as e:
-            form.add_error(e.field if e.field in form.fields else None, e.message)
-        else:
-            return _back(token, "diusulkan", need.pk, "proposals")
-    return _page(request, link, bound=form, status=400)
+    return _submitted(
+        request,
+        link,
+        ChangeProposalForm(request.POST, need=need),
+        lambda data: need_services.propose_change(need, contact=link.contact, **data),
+        _back(token, "diusulkan", need.pk, "proposals"),
+    )
 
 
 @never_cache
@@ -189,24 +182,13 @@ def propose_need(request, token: str):
     link, refused = _open(request, token)
     if refused:
         return refused
-    form = NewNeedProposalForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            need_services.propose_need(
-                link.contact.site,
-                contact=link.contact,
-                aid_type=data["aid_type"],
-                title=data["title"],
-                quantity=data["quantity"],
-                beneficiaries=data["beneficiaries"],
-                note=data["note"],
-            )
-        except need_services.NeedError as e:
-            form.add_error(e.field if e.field in form.fields else None, e.message)
-        else:
-            return _back(token, "diusulkan", "baru", "proposals")
-    return _page(request, link, bound=form, status=400)
+    return _submitted(
+        request,
+        link,
+        NewNeedProposalForm(request.POST),
+        lambda data: need_services.propose_need(link.contact.site, contact=link.contact, **data),
+        _back(token, "diusulkan", "baru", "proposals"),
+    )
 
 
 @never_cache
