@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -165,6 +166,7 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
         "quantity_delivered",
         "status_label",
         "last_confirmation",
+        "pending_proposals",
         "created_at",
         "updated_at",
     ]
@@ -176,6 +178,7 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
                 "fields": [
                     ("quantity_needed", "quantity_pledged", "quantity_delivered"),
                     ("status_label", "last_confirmation"),
+                    "pending_proposals",
                     ("beneficiaries", "beneficiary_kind"),
                     "criteria",
                 ]
@@ -219,6 +222,18 @@ class NeedAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyHistoryAdmin):
             when = f"{formats.date_format(timezone.localtime(need.confirmed_at))} ({by})"
         freshness = need.freshness
         return when if freshness == Freshness.CONFIRMED else f"{when}: {Freshness(freshness).label}"
+
+    @admin.display(description=_("proposals from the recipients"))
+    def pending_proposals(self, need):
+        waiting = list(need.proposals.pending()) if need.pk else []
+        if not waiting:
+            return "–"
+        url = reverse("admin:needs_proposal_changelist")
+        return format_html_join(
+            ", ",
+            '<a href="{}?status__exact=pending&need__id__exact={}">#{} {}</a>',
+            ((url, need.pk, p.pk, p.get_kind_display()) for p in waiting),
+        )
 
     def get_object(self, request, object_id, from_field=None):
         """On a save, lock the need's row as donations.services does, so the form is checked against

@@ -6,19 +6,31 @@ import re
 
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from donations.admin import ReadOnlyMixin
 from donations.converters import TokenConverter
-from locations.admin import ContactPersonAdmin
-from locations.models import ContactPerson
+from donations.models import Delivery, Receipt
+from locations.admin import ContactPersonAdmin, SiteAdmin
+from locations.models import ContactPerson, Site
 from locations.personal_data import PersonalDataAdminMixin
 from locations.scoping import AreaScopedAdminMixin
+from needs.models import Freshness, Need, Proposal
 from recipients import services
 from recipients.models import ContactLink, OutboundMessage
 
 CONTACT_AREA = "contact__site__kelurahan__code"
+
+
+def link_state(contact: ContactPerson) -> str:
+    """Where `contact`'s latest link stands (from prefetched links and their messages)."""
+    link = max(contact.links.all(), key=lambda link: link.created_at, default=None)
+    if link is None:
+        return gettext("none sent")
+    sent = any(m.sent_at for m in link.messages.all())
+    return ContactLink.Status(link.status(message_sent=sent)).label
 
 
 def without_contact_links(text: str) -> str:
@@ -43,11 +55,7 @@ class ContactWithLinksAdmin(ContactPersonAdmin):
 
     @admin.display(description=_("private link"))
     def private_link(self, contact):
-        link = max(contact.links.all(), key=lambda link: link.created_at, default=None)
-        if link is None:
-            return gettext("none sent")
-        sent = any(m.sent_at for m in link.messages.all())
-        return ContactLink.Status(link.status(message_sent=sent)).label
+        return link_state(contact)
 
     @admin.action(
         description=_("Send a private link (revokes the previous one)"), permissions=["change"]
@@ -80,6 +88,63 @@ class ContactWithLinksAdmin(ContactPersonAdmin):
 
 admin.site.unregister(ContactPerson)
 admin.site.register(ContactPerson, ContactWithLinksAdmin)
+
+
+class SiteWithRecipientsAdmin(SiteAdmin):
+    """locations' sites admin, with what the site's recipients say, in one place on its page."""
+
+    readonly_fields = [*SiteAdmin.readonly_fields, "what_the_recipients_say"]
+
+    @admin.display(description=_("what the recipients say"))
+    def what_the_recipients_say(self, site):
+        if not site.pk:
+            return "–"
+        needs = Need.objects.filter(site=site)
+        receipts = Receipt.objects.filter(delivery__pledge__need__site=site)
+        waiting = Delivery.objects.filter(pledge__need__site=site, receipt__isnull=True)
+        links = [
+            (c.name, c.get_verification_status_display(), link_state(c))
+            for c in site.contacts.prefetch_related("links__messages").order_by("name")
+        ]
+        needs_url = reverse("admin:needs_need_changelist")
+        rows = [
+            (
+                f"{needs_url}?site__id__exact={site.pk}&freshness=awaiting",
+                gettext("needs awaiting reconfirmation"),
+                needs.by_freshness(Freshness.AWAITING).count(),
+            ),
+            (
+                f"{needs_url}?site__id__exact={site.pk}&freshness=paused",
+                gettext("needs paused until reconfirmed"),
+                needs.by_freshness(Freshness.PAUSED).count(),
+            ),
+            (
+                reverse("admin:needs_proposal_changelist")
+                + f"?status__exact=pending&site__id__exact={site.pk}",
+                gettext("proposals waiting"),
+                Proposal.objects.pending().filter(site=site).count(),
+            ),
+            (
+                reverse("admin:donations_receipt_changelist") + "?dispute=open",
+                gettext("disputes not yet resolved"),
+                receipts.open_disputes().count(),
+            ),
+            (
+                reverse("admin:donations_delivery_changelist"),
+                gettext("deliveries without the recipients' word"),
+                waiting.count(),
+            ),
+        ]
+        return format_html(
+            "<ul>{}</ul><ul>{}</ul>",
+            format_html_join("", '<li><a href="{}">{}</a>: {}</li>', rows),
+            format_html_join("", "<li>{} ({}): {}</li>", links)
+            or format_html("<li>{}</li>", gettext("no contact person")),
+        )
+
+
+admin.site.unregister(Site)
+admin.site.register(Site, SiteWithRecipientsAdmin)
 
 
 @admin.register(ContactLink)

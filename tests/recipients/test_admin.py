@@ -72,3 +72,29 @@ def test_the_links_list_shows_each_state(link, site, staff_client, province_staf
     services.revoke_link(other, by=province_staff)
     page = staff_client.get("/admin/recipients/contactlink/").content.decode()
     assert page.count("<tr") >= 3
+
+
+def test_a_sites_page_gathers_what_its_recipients_say(
+    link, site, need, staff_client, kelurahan_officer, other_area_officer
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from needs import services as need_services
+    from needs.models import Need
+
+    Need.objects.filter(pk=need.pk).update(created_at=timezone.now() - datetime.timedelta(days=31))
+    need_services.propose_change(need, contact=link[0].contact, kind="quantity", quantity=120)
+    page = staff_client.get(f"/admin/locations/site/{site.pk}/change/").content.decode()
+    assert "needs awaiting reconfirmation</a>: 1" in page or "konfirmasi ulang</a>: 1" in page
+    assert f"site__id__exact={site.pk}" in page
+    assert "Pak Darto" in page and ("Sent" in page or "Terkirim" in page)
+    need_page = staff_client.get(f"/admin/needs/need/{need.pk}/change/").content.decode()
+    assert f"need__id__exact={need.pk}" in need_page
+    # The proposals list those links open, filtered to the site and the need.
+    for query in (f"site__id__exact={site.pk}", f"need__id__exact={need.pk}"):
+        listed = staff_client.get(f"/admin/needs/proposal/?status__exact=pending&{query}")
+        assert listed.status_code == 200 and "120" in listed.content.decode()
+    outsider = _officer_client(other_area_officer)
+    assert outsider.get(f"/admin/locations/site/{site.pk}/change/").status_code == 404
