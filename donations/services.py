@@ -109,7 +109,13 @@ def pledge(
 ) -> Pledge:
     """Promise `quantity` towards `need`. Locks the need's row, so concurrent pledges queue here
     and can never together exceed what the need needs."""
-    need = Need.objects.select_for_update().get(pk=need.pk)
+    # The category comes with the row (freshness and the hold rule read it): no query more
+    # while the row is locked. Only the need's row is locked.
+    need = (
+        Need.objects.select_for_update(of=("self",))
+        .select_related("aid_type__category")
+        .get(pk=need.pk)
+    )
     if need.is_open and not need.is_pledgeable:
         raise PledgeError(
             _("This need is paused until its recipients confirm it is still needed."), remaining=0
@@ -130,7 +136,7 @@ def pledge(
         collaborator=collaborator,
         quantity=quantity,
         message=message,
-        hold_until=holds.deadline(S.SUBMITTED, _category(need), now=timezone.now()),
+        hold_until=holds.deadline(S.SUBMITTED, need.aid_type.category, now=timezone.now()),
     )
     need.quantity_pledged += quantity
     _attribute(need, actor, _("Pledge #%(pk)s made") % {"pk": created.pk})

@@ -183,3 +183,21 @@ def test_the_counters_reconcile_with_the_pledges(need, donor, anonymous_donor, s
     assert not services.counter_mismatches().exists()
     Need.objects.filter(pk=need.pk).update(quantity_pledged=50)  # a write that skipped the services
     assert list(services.counter_mismatches().values_list("pk", flat=True)) == [need.pk]
+
+
+def test_a_pledge_reads_its_category_with_the_locked_row(need, donor):
+    """Freshness and the hold rule read the category: it comes joined to the locked need's row, so
+    no query more runs while concurrent pledges wait for that lock."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        services.pledge(need=need, collaborator=donor, quantity=1)
+    sqls = [q["sql"] for q in captured.captured_queries]
+    locked = next(i for i, sql in enumerate(sqls) if "FOR UPDATE" in sql)
+    assert '"needs_category"' in sqls[locked]
+    assert not [
+        sql
+        for sql in sqls[locked + 1 :]
+        if 'FROM "needs_category"' in sql or 'FROM "needs_aidtype"' in sql
+    ]
