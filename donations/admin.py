@@ -5,15 +5,13 @@ limited to the staff member's areas by locations.scoping.
 """
 
 import datetime
-import functools
-import re
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten, unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, F, OuterRef, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -36,8 +34,10 @@ from donations.models import (
     PledgeEvent,
     PledgeStatus,
     Receipt,
+    ReceiptState,
+    receipt_state_sql,
 )
-from ksbb.lib.admin import action_form_page, admin_link
+from ksbb.lib.admin import action_form_page, admin_link, without_tokens
 from ksbb.lib.admin_export import ExportActionsMixin
 from ksbb.lib.private_files import private_file_response
 from locations.admin import area_filters
@@ -733,12 +733,14 @@ class PledgeAdmin(
             .order_by("kelurahan__code", "name")
         )
         needs = scope(Need.objects.all(), request.user, "site__kelurahan__code")
-        unanswered = scope(
-            Delivery.objects.filter(receipt__isnull=True),
-            request.user,
-            "pledge__need__site__kelurahan__code",
+        unanswered = (
+            scope(Delivery.objects.all(), request.user, "pledge__need__site__kelurahan__code")
+            .annotate(state=receipt_state_sql(today))
+            .aggregate(
+                awaiting=Count("pk", filter=Q(state=ReceiptState.AWAITING)),
+                unconfirmed=Count("pk", filter=Q(state=ReceiptState.UNCONFIRMED)),
+            )
         )
-        cutoff = today - datetime.timedelta(days=settings.KSBB_RECEIPT_DAYS)
         ctx = {
             **self.admin_site.each_context(request),
             "title": gettext("Staff dashboard"),
@@ -749,8 +751,8 @@ class PledgeAdmin(
                 request.user,
                 "delivery__pledge__need__site__kelurahan__code",
             ).count(),
-            "deliveries_awaiting": unanswered.filter(delivered_on__gte=cutoff).count(),
-            "deliveries_unconfirmed": unanswered.filter(delivered_on__lt=cutoff).count(),
+            "deliveries_awaiting": unanswered["awaiting"],
+            "deliveries_unconfirmed": unanswered["unconfirmed"],
             "opts": self.model._meta,
             "waiting": [(PledgeStatus(s), waiting.get(s, 0)) for s in HOLDING_STATUSES],
             "overdue": overdue(pledges).count(),
@@ -762,18 +764,10 @@ class PledgeAdmin(
         return TemplateResponse(request, "admin/donations/pledge/dashboard.html", ctx)
 
 
-@functools.cache
-def _private_link() -> re.Pattern:
-    # The pledge page's address up to its token, whatever the URLconf calls it.
-    sample = "x" * 43
-    prefix = reverse("donations:pledge_status", args=[sample]).rsplit(sample, 1)[0]
-    return re.compile(f"({re.escape(prefix)}){TokenConverter.regex}")
-
-
 def without_private_links(text: str) -> str:
     """`text` with the token of every donor's private link (…/komitmen/<token>/…) blanked."""
     blank = gettext("[the donor's private key]")
-    return _private_link().sub(lambda match: match.group(1) + blank, text)
+    return without_tokens(text, "donations:pledge_status", TokenConverter.regex, blank)
 
 
 def _numbers(pks) -> str:

@@ -1,10 +1,11 @@
 """Collaborators, their pledges against needs, and the deliveries that fulfil them."""
 
+import datetime
 import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -310,13 +311,9 @@ class Delivery(models.Model):
         receipt = getattr(self, "receipt", None)
         if receipt is not None:
             return ReceiptState.DISPUTED if receipt.is_dispute else ReceiptState.CONFIRMED
-        today = today or timezone.localdate()
-        waited = (today - self.delivered_on).days
-        return (
-            ReceiptState.AWAITING
-            if waited <= settings.KSBB_RECEIPT_DAYS
-            else ReceiptState.UNCONFIRMED
-        )
+        if self.delivered_on < receipt_wait_ends(today or timezone.localdate()):
+            return ReceiptState.UNCONFIRMED
+        return ReceiptState.AWAITING
 
     def get_receipt_state_display(self) -> str:
         return ReceiptState(self.receipt_state()).label
@@ -329,6 +326,30 @@ class ReceiptState(models.TextChoices):
     DISPUTED = "disputed", _("Disputed by the recipient")
     AWAITING = "awaiting", _("Awaiting the recipient's confirmation")
     UNCONFIRMED = "unconfirmed", _("Not confirmed by the recipient")
+
+
+def receipt_wait_ends(today: datetime.date) -> datetime.date:
+    """A delivery dated before this day and still without its recipients' word is unconfirmed."""
+    return today - datetime.timedelta(days=settings.KSBB_RECEIPT_DAYS)
+
+
+def receipt_state_sql(
+    today: datetime.date | None = None, answered_before: datetime.datetime | None = None
+) -> Case:
+    """Delivery.receipt_state in SQL, for counting: as of `today`, counting only the receipts
+    given before `answered_before` (all, when None)."""
+    answered = Q(receipt__isnull=False)
+    if answered_before is not None:
+        answered &= Q(receipt__created_at__lt=answered_before)
+    return Case(
+        When(answered & Q(receipt__outcome="received"), then=Value(ReceiptState.CONFIRMED.value)),
+        When(answered, then=Value(ReceiptState.DISPUTED.value)),
+        When(
+            delivered_on__lt=receipt_wait_ends(today or timezone.localdate()),
+            then=Value(ReceiptState.UNCONFIRMED.value),
+        ),
+        default=Value(ReceiptState.AWAITING.value),
+    )
 
 
 class ReceiptQuerySet(models.QuerySet):

@@ -35,7 +35,6 @@ import datetime
 import zoneinfo
 from typing import Any
 
-from django.conf import settings
 from django.db import connections, router
 from django.db.models import (
     Case,
@@ -62,6 +61,7 @@ from donations.models import (
     PledgeStatus,
     Receipt,
     ReceiptState,
+    receipt_state_sql,
 )
 from ksbb.lib import snapshots
 from locations.models import Region
@@ -126,18 +126,11 @@ def deliveries_as_of(as_of: datetime.date | None = None) -> QuerySet:
 
 
 def receipt_state(as_of: datetime.date | None = None) -> Case:
-    """A delivery's ReceiptState then, in SQL (Delivery.receipt_state's rule): what its recipients
-    had said by that day's end, else awaiting their word for KSBB_RECEIPT_DAYS, unconfirmed after."""
-    answered = Q(receipt__isnull=False)
-    if as_of is not None:
-        answered &= Q(receipt__created_at__lt=end_of_day(as_of))
-    cutoff = (as_of or timezone.localdate()) - datetime.timedelta(days=settings.KSBB_RECEIPT_DAYS)
-    return Case(
-        When(answered & Q(receipt__outcome="received"), then=Value(ReceiptState.CONFIRMED.value)),
-        When(answered, then=Value(ReceiptState.DISPUTED.value)),
-        When(delivered_on__lt=cutoff, then=Value(ReceiptState.UNCONFIRMED.value)),
-        default=Value(ReceiptState.AWAITING.value),
-    )
+    """A delivery's ReceiptState then: what its recipients had said by that day's end
+    (donations.models.receipt_state_sql)."""
+    if as_of is None:
+        return receipt_state_sql()
+    return receipt_state_sql(as_of, answered_before=end_of_day(as_of))
 
 
 def needs_as_of(as_of: datetime.date | None = None) -> QuerySet:
@@ -516,7 +509,7 @@ def collaborator_rows(as_of: datetime.date | None = None, q: str = "") -> QueryS
     """Collaborators with a counting pledge, for the public list: named ones by name, then the
     anonymous ones in an order that says nothing about them. `q` searches public names only where
     the name is public, so a search can never find an anonymous collaborator by its real name."""
-    from django.db.models import Case, CharField, When
+    from django.db.models import Case, CharField
     from django.db.models.functions import MD5, Cast, Concat
 
     from donations.models import Collaborator

@@ -1,5 +1,8 @@
 """Admin helpers any app's admin may use."""
 
+import functools
+import re
+
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -33,3 +36,17 @@ def action_form_page(
         **(extra or {}),
     }
     return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
+
+
+@functools.cache
+def _token_pattern(url_name: str, token_regex: str) -> re.Pattern:
+    # The page's address up to its token, whatever the URLconf calls it.
+    sample = "x" * 43
+    prefix = reverse(url_name, args=[sample]).rsplit(sample, 1)[0]
+    return re.compile(f"({re.escape(prefix)}){token_regex}")
+
+
+def without_tokens(text: str, url_name: str, token_regex: str, blank: str) -> str:
+    """`text` (a mail's or a message's body) with the token of every link to the private page
+    `url_name` replaced by `blank`, so that no staff page leads to someone's private page."""
+    return _token_pattern(url_name, token_regex).sub(lambda m: m.group(1) + blank, text)

@@ -243,3 +243,35 @@ def test_the_contacts_page_offers_the_form_until_answered(client, url, delivery)
     _answer(client, url, delivery, outcome="received", quantity_received=40, received_by="Bu Wati")
     page = client.get(url).content.decode()
     assert f'name="d{delivery.pk}-outcome"' not in page
+
+
+def test_the_database_counts_each_delivery_as_its_page_shows_it(
+    delivery, need, donor, province_staff, settings
+):
+    from donations.models import receipt_state_sql
+
+    today = timezone.localdate()
+    made = [delivery]
+    for days, answer in [
+        (settings.KSBB_RECEIPT_DAYS, None),
+        (settings.KSBB_RECEIPT_DAYS + 1, None),
+        (3, "received"),
+        (3, "wrong_items"),
+    ]:
+        pledge = schedule(
+            services.pledge(need=need, collaborator=donor, quantity=1), province_staff
+        )
+        d = services.record_delivery(
+            pledge,
+            quantity=1,
+            delivered_on=today - datetime.timedelta(days=days),
+            opd=factories.OpdFactory(),
+            actor=services.Actor.staff(province_staff),
+        )
+        if answer:
+            services.record_receipt(d, contact=None, outcome=answer, received_by="X", note="n")
+        made.append(d)
+    rows = Delivery.objects.filter(pk__in=[d.pk for d in made]).select_related("receipt")
+    in_sql = dict(rows.annotate(state=receipt_state_sql()).values_list("pk", "state"))
+    assert {d.pk: d.receipt_state() for d in rows} == in_sql
+    assert set(in_sql.values()) == set(ReceiptState.values)
