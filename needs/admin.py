@@ -3,7 +3,9 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten
+from django.core.validators import MinValueValidator
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -366,7 +368,7 @@ class ProposalAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
         "decided_by",
     ]
     list_filter = ["status", "kind"]
-    list_select_related = ["site", "need", "decided_by"]
+    list_select_related = ["site__kelurahan", "need", "decided_by"]
     search_fields = ["site__name", "need__title", "title", "note"]
     fields = [
         ("kind", "status"),
@@ -443,6 +445,14 @@ class NeedSeriesForm(forms.ModelForm):
         model = NeedSeries
         fields = ["site", "aid_type", "title", "quantity_needed", "beneficiaries"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        quantity = self.fields["quantity_needed"]
+        # start_series refuses 0: the form says so first, so a save never fails.
+        quantity.min_value = 1
+        quantity.validators.append(MinValueValidator(1))
+        quantity.widget.attrs["min"] = 1
+
 
 @admin.register(NeedSeries)
 class NeedSeriesAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
@@ -455,7 +465,7 @@ class NeedSeriesAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
     area_lookup = "site__kelurahan__code"
     list_display = ["title", "site", "aid_type", "quantity_needed", "latest_period", "is_active"]
     list_filter = ["is_active"]
-    list_select_related = ["site", "aid_type"]
+    list_select_related = ["site__kelurahan", "aid_type"]
     search_fields = ["title", "site__name"]
     autocomplete_fields = ["site", "aid_type"]
     actions = ["continue_series"]
@@ -476,10 +486,22 @@ class NeedSeriesAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # its periods are needs with pledges: end it instead
 
+    def get_queryset(self, request):
+        periods = Need.objects.filter(series=OuterRef("pk")).order_by("-period_start")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                latest_start=Subquery(periods.values("period_start")[:1]),
+                latest_end=Subquery(periods.values("period_end")[:1]),
+            )
+        )
+
     @admin.display(description=_("latest period"))
     def latest_period(self, series):
-        latest = series.periods.order_by("-period_start").first()
-        return f"{latest.period_start} – {latest.period_end}" if latest else "–"
+        if getattr(series, "latest_start", None) is None:
+            return "–"
+        return f"{series.latest_start} – {series.latest_end}"
 
     def save_model(self, request, obj, form, change):
         if change:

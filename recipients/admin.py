@@ -2,8 +2,6 @@
 page or list (recipients.services), see each link's state and the messages that carried it. All of
 it scoped to the staff member's area, like the contact persons themselves."""
 
-import re
-
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -13,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from donations.admin import ReadOnlyMixin
 from donations.converters import TokenConverter
 from donations.models import Delivery, Receipt
+from ksbb.lib.admin import without_tokens
 from locations.admin import ContactPersonAdmin, SiteAdmin
 from locations.models import ContactPerson, Site
 from locations.personal_data import PersonalDataAdminMixin
@@ -27,19 +26,13 @@ CONTACT_AREA = "contact__site__kelurahan__code"
 def link_state(contact: ContactPerson) -> str:
     """Where `contact`'s latest link stands (from prefetched links and their messages)."""
     link = max(contact.links.all(), key=lambda link: link.created_at, default=None)
-    if link is None:
-        return gettext("none sent")
-    sent = any(m.sent_at for m in link.messages.all())
-    return ContactLink.Status(link.status(message_sent=sent)).label
+    return ContactLink.Status(link.status()).label if link else gettext("none sent")
 
 
 def without_contact_links(text: str) -> str:
     """`text` with the token of every contact person's private link blanked."""
-    sample = "x" * 59
-    prefix = reverse("recipients:home", args=[sample]).rsplit(sample, 1)[0]
-    pattern = re.compile(f"({re.escape(prefix)}){TokenConverter.regex}")
     blank = gettext("[the contact person's private key]")
-    return pattern.sub(lambda match: match.group(1) + blank, text)
+    return without_tokens(text, "recipients:home", TokenConverter.regex, blank)
 
 
 class ContactWithLinksAdmin(ContactPersonAdmin):
@@ -165,7 +158,11 @@ class ContactLinkAdmin(AreaScopedAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         "revoked_at",
     ]
     list_filter = ["channel", ("revoked_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["contact__site"]
+    list_select_related = ["contact__site__kelurahan"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("messages")
+
     search_fields = ["contact__name", "contact__site__name"]
     fields = [
         "contact",

@@ -10,13 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from ksbb.lib.outbox import OutboxRow
 from locations.models import ContactPerson
 
-
-class Channel(models.TextChoices):
-    """Mirrors ContactPerson.Channel: how a message reaches its contact person."""
-
-    WHATSAPP = "whatsapp", _("WhatsApp")
-    SMS = "sms", _("SMS")
-    EMAIL = "email", _("E-mail")
+# How a message reaches its contact person: the contact's own choice, kept with each link and message.
+Channel = ContactPerson.Channel
 
 
 class ContactLinkQuerySet(models.QuerySet):
@@ -100,17 +95,16 @@ class ContactLink(models.Model):
     def __str__(self):
         return f"{self.contact} · {self.created_at:%Y-%m-%d}"
 
-    def status(self, message_sent: bool | None = None) -> str:
-        """Where the link stands, as staff see it."""
+    def status(self) -> str:
+        """Where the link stands, as staff see it (reads `messages`, prefetched or not)."""
         if self.revoked_at:
             return self.Status.REVOKED
         if self.expires_at <= timezone.now():
             return self.Status.EXPIRED
         if self.first_opened_at:
             return self.Status.OPENED
-        if message_sent is None:
-            message_sent = self.messages.exclude(sent_at=None).exists()
-        return self.Status.SENT if message_sent else self.Status.QUEUED
+        sent = any(m.sent_at for m in self.messages.all())
+        return self.Status.SENT if sent else self.Status.QUEUED
 
 
 class OutboundMessage(OutboxRow):

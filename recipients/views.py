@@ -3,7 +3,7 @@
 so one site's link can never reach another site's needs or deliveries."""
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -106,9 +106,14 @@ def _page(request, link, bound=None, status: int = 200):
 def _series(site) -> list[tuple]:
     """Each active recurring need of the site, its latest period, and whether the next one may be
     confirmed now."""
+    newest_first = Prefetch("periods", queryset=Need.objects.order_by("-period_start"))
     rows = []
-    for series in NeedSeries.objects.filter(site=site, is_active=True).select_related("aid_type"):
-        latest = series.periods.order_by("-period_start").first()
+    for series in (
+        NeedSeries.objects.filter(site=site, is_active=True)
+        .select_related("aid_type")
+        .prefetch_related(newest_first)
+    ):
+        latest = next(iter(series.periods.all()), None)
         rows.append((series, latest, need_services.next_period_due(series, latest)))
     return rows
 
@@ -222,7 +227,7 @@ def confirm_need(request, token: str, pk: int):
     if refused:
         return refused
     need = get_object_or_404(
-        Need.objects.published().filter(~Q(status__in=[NeedStatus.DELIVERED, NeedStatus.CLOSED])),
+        Need.objects.published().filter(status__in=SHOWN_NEED_STATUSES),
         pk=pk,
         site=link.contact.site,
     )

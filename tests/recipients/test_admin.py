@@ -4,6 +4,7 @@ each link's state and the messages, never the link itself."""
 import pytest
 from django.test import Client
 
+from recipients import services
 from recipients.models import ContactLink, OutboundMessage
 from tests import factories
 from tests.recipients.conftest import verified_contact
@@ -66,7 +67,6 @@ def test_revoking_ends_the_link(client, link, url, contact, staff_client, provin
 
 def test_the_links_list_shows_each_state(link, site, staff_client, province_staff):
     other = verified_contact(site, province_staff, name="Bu Ani")
-    from recipients import services
 
     services.send_link(other, by=province_staff)
     services.revoke_link(other, by=province_staff)
@@ -98,3 +98,44 @@ def test_a_sites_page_gathers_what_its_recipients_say(
         assert listed.status_code == 200 and "120" in listed.content.decode()
     outsider = _officer_client(other_area_officer)
     assert outsider.get(f"/admin/locations/site/{site.pk}/change/").status_code == 404
+
+
+def test_the_link_lists_cost_the_same_for_one_link_or_many(
+    link, site, staff_client, province_staff
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url).status_code == 200
+        return len(captured)
+
+    from needs import services as need_services
+    from needs.models import AidType
+
+    lists = [
+        "/admin/recipients/contactlink/",
+        "/admin/locations/contactperson/",
+        "/admin/needs/proposal/",
+        "/admin/needs/needseries/",
+    ]
+
+    def more(n):
+        contact = verified_contact(site, province_staff, name=f"Narahubung {n}")
+        services.send_link(contact, by=province_staff)
+        need = factories.NeedFactory(site=factories.SiteFactory(name=f"RW 1{n}"))
+        need_services.propose_change(need, contact=contact, kind="no_longer_needed")
+        need_services.start_series(
+            by=province_staff,
+            site=need.site,
+            aid_type=AidType.objects.first(),
+            title=f"Bulanan {n}",
+            quantity_needed=5,
+        )
+
+    more(0)
+    before = [queries(url) for url in lists]
+    for n in (1, 2, 3):
+        more(n)
+    assert [queries(url) for url in lists] == before

@@ -123,6 +123,22 @@ def test_staff_start_a_series_and_continue_it_in_the_admin(staff_client, site):
     assert not series.periods.order_by("period_start").last().confirmed_by_contact
 
 
+@pytest.mark.parametrize("quantity", ["0", "-5", "banyak", ""])
+def test_a_bad_quantity_in_the_admin_is_the_forms_error(staff_client, site, quantity):
+    response = staff_client.post(
+        "/admin/needs/needseries/add/",
+        {
+            "site": site.pk,
+            "aid_type": AidType.objects.first().pk,
+            "title": "Makan siang sekolah",
+            "quantity_needed": quantity,
+            "beneficiaries": 0,
+        },
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    assert not NeedSeries.objects.exists() and not Need.objects.exists()
+
+
 def test_months_end_on_their_last_day():
     assert services.period_after(datetime.date(2026, 1, 31), None) == (
         datetime.date(2026, 2, 28),
