@@ -528,8 +528,8 @@ def collaborator_rows(as_of: datetime.date | None = None, q: str = "") -> QueryS
 
 def collaborator_details(collaborators, as_of: datetime.date | None = None) -> dict[int, list]:
     """Per collaborator of `collaborators` (one page): per aid type (in its unit, within its
-    category), pledges, quantity pledged and delivered, and the ids of the needs supported. One
-    grouped query."""
+    category), pledges, quantity pledged and delivered (and how much of it the recipients confirmed
+    or disputed), and the ids of the needs supported. Two grouped queries."""
     from django.contrib.postgres.aggregates import ArrayAgg
 
     ids = [c.pk for c in collaborators]
@@ -552,8 +552,30 @@ def collaborator_details(collaborators, as_of: datetime.date | None = None) -> d
         )
         .order_by("collaborator", f"{_CATEGORY}__order", "slug", "aid_type")
     )
+    by_key = {}
     for row in rows:
+        row.update(quantity_confirmed=0, quantity_disputed=0)
         details[row["collaborator"]].append(row)
+        by_key[row["collaborator"], row["slug"], row["aid_type"]] = row
+    # What the recipients said of those deliveries, so the list shows more than the staff's word.
+    said = (
+        deliveries_as_of(as_of)
+        .filter(pledge__collaborator__in=ids)
+        .annotate(state=receipt_state(as_of))
+        .filter(state__in=[ReceiptState.CONFIRMED, ReceiptState.DISPUTED])
+        .values(
+            "state",
+            collaborator=F("pledge__collaborator"),
+            slug=F("pledge__need__aid_type__category__slug"),
+            aid_type=F("pledge__need__aid_type__name"),
+        )
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+    for row in said:
+        counted_row = by_key.get((row["collaborator"], row["slug"], row["aid_type"]))
+        if counted_row is not None:
+            counted_row[f"quantity_{row['state']}"] = row["quantity"]
     return details
 
 

@@ -195,6 +195,33 @@ def test_answering_twice_keeps_the_first_answer(client, url, delivery):
         services.record_receipt(delivery, contact=None, outcome="not_received", note="lagi")
 
 
+def test_the_collaborator_list_says_how_much_the_recipients_confirmed(
+    delivery, need, donor, province_staff
+):
+    from transparency import figures
+
+    other = schedule(services.pledge(need=need, collaborator=donor, quantity=10), province_staff)
+    disputed = services.record_delivery(
+        other,
+        quantity=10,
+        delivered_on=timezone.localdate(),
+        opd=factories.OpdFactory(),
+        actor=services.Actor.staff(province_staff),
+    )
+    services.record_receipt(
+        delivery, contact=None, outcome="received", quantity_received=40, received_by="Bu Wati"
+    )
+    services.record_receipt(disputed, contact=None, outcome="wrong_items", note="beras, bukan mi")
+    [row] = figures.collaborator_details([donor])[donor.pk]
+    assert (row["quantity_delivered"], row["quantity_confirmed"], row["quantity_disputed"]) == (
+        50,
+        40,
+        10,
+    )
+    page = Client(headers={"accept-language": "en"}).get("/transparansi/").content.decode()
+    assert "40 confirmed by the recipient, 10 disputed" in page
+
+
 def test_without_an_answer_it_awaits_then_counts_as_unconfirmed(delivery, settings):
     settings.KSBB_RECEIPT_DAYS = 14
     assert delivery.receipt_state() == ReceiptState.AWAITING

@@ -87,8 +87,9 @@ def test_the_figures_come_from_their_snapshot_as_served(
     settings.KSBB_PUBLIC_SNAPSHOT_SECONDS = 10
     with django_capture_on_commit_callbacks(execute=True):  # the worker builds them (eager)
         assert en.get(URL).status_code == 503
-    # Then only the collaborator page: count, rows, their per-category details.
-    with django_assert_max_num_queries(3):
+    # Then only the collaborator page: count, rows, their per-aid-type details and what the
+    # recipients said of those deliveries.
+    with django_assert_max_num_queries(4):
         assert en.get(URL).status_code == 200
 
 
@@ -98,7 +99,7 @@ def test_the_uncached_page_runs_a_fixed_number_of_queries(en, data, django_asser
             need=data["needs"]["a"], collaborator=factories.CollaboratorFactory(), quantity=1
         )
     # version, ~19 aggregates (totals, per category, per status, per kind, per region, timeline),
-    # the categories, then the collaborator page (count, rows, details): none per row.
-    with django_assert_max_num_queries(24):
+    # the categories, then the collaborator page (count, rows, details, receipts): none per row.
+    with django_assert_max_num_queries(25):
         response = en.get(URL)
     assert 'rel="next"' in response.content.decode()
