@@ -282,6 +282,7 @@ class PledgeAdmin(
         ("collaborator_kind", "collaborator__kind"),
         ("anonymous", "collaborator__is_anonymous"),
         ("scheduled_for", "scheduled_for"),
+        ("scheduled_opd", "scheduled_opd__name"),
         ("hold_until", "hold_until"),
         ("created_at", "created_at"),
     ]
@@ -336,7 +337,7 @@ class PledgeAdmin(
         ("collaborator", "need"),
         ("quantity", "quantity_delivered", "status"),
         "message",
-        ("scheduled_for", "status_reason"),
+        ("scheduled_for", "scheduled_opd", "status_reason"),
         ("hold_until", "reminded_at", "extended_at"),
         ("created_at", "confirmed_at", "scheduled_at", "delivered_at", "closed_at"),
     ]
@@ -604,6 +605,7 @@ class PledgeAdmin(
                 queryset,
                 PledgeStatus.SCHEDULED,
                 scheduled_for=form.cleaned_data["scheduled_for"],
+                scheduled_opd=form.cleaned_data["opd"],
                 reason=form.cleaned_data["reason"],
             )
         return action_form_page(

@@ -155,6 +155,12 @@ class ScheduleForm(forms.Form):
         label=_("Delivery date"),
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
+    opd = forms.ModelChoiceField(
+        label=_("Facilitating OPD"),
+        queryset=Opd.objects.filter(is_active=True),
+        required=False,
+        help_text=_("If known: the site's contact person is told who comes."),
+    )
     reason = forms.CharField(label=_("Note (optional)"), max_length=1000, required=False)
 
 
@@ -192,6 +198,8 @@ class DeliveryForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("quantity", outstanding)
             self.initial.setdefault("delivered_on", timezone.localdate())
+            if pledge.scheduled_opd_id:
+                self.initial.setdefault("opd", pledge.scheduled_opd_id)
 
     def clean_evidence(self):
         upload = self.cleaned_data.get("evidence")

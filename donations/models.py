@@ -157,6 +157,16 @@ class Pledge(models.Model):
         _("token"), max_length=64, unique=True, default=new_token, editable=False
     )
     scheduled_for = models.DateField(_("scheduled delivery date"), null=True, blank=True)
+    # Known when scheduling, so the site's contact person is told who comes; the delivery records
+    # the OPD that actually facilitated it.
+    scheduled_opd = models.ForeignKey(
+        Opd,
+        verbose_name=_("facilitating OPD (planned)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scheduled_pledges",
+    )
     status_reason = models.TextField(_("reason"), blank=True)
     # The donor's language when pledging: later mails about this pledge speak it too.
     language = models.CharField(

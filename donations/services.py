@@ -258,8 +258,10 @@ def transition(
     actor: Actor,
     reason: str = "",
     scheduled_for: date | None = None,
+    scheduled_opd: Opd | None = None,
 ) -> Pledge:
-    """Move a pledge along its lifecycle. Leaving the flow frees what was not delivered, at once."""
+    """Move a pledge along its lifecycle. Leaving the flow frees what was not delivered, at once.
+    Scheduling sets the date and, when known, the OPD that will facilitate the hand-over."""
     need, locked = _lock(pledge.pk)
     before = locked.status
     if to_status == S.DELIVERED:
@@ -304,6 +306,7 @@ def transition(
                 % {"pk": locked.pk}
             )
         locked.scheduled_for = scheduled_for
+        locked.scheduled_opd = scheduled_opd
         locked.scheduled_at = now
     elif to_status == S.CONFIRMED:
         locked.confirmed_at = now

@@ -190,8 +190,9 @@ class ContactNotice(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    # The need's last confirmation (or publication) the reminder was about: a new one, a new round.
-    round = models.DateTimeField(_("confirmed before"), null=True, blank=True)
+    # What a notice was about, so that news is told again: for a reminder, the need's last
+    # confirmation (or publication); for a hand-over, when it was (re)scheduled.
+    round = models.DateTimeField(_("round"), null=True, blank=True)
     message = models.ForeignKey(
         OutboundMessage,
         verbose_name=_("message"),
@@ -207,9 +208,9 @@ class ContactNotice(models.Model):
         verbose_name_plural = _("notices to contact persons")
         constraints = [
             models.UniqueConstraint(
-                fields=["contact", "pledge"],
+                fields=["contact", "pledge", "round"],
                 condition=Q(kind="handover"),
-                name="contactnotice_one_per_handover",
+                name="contactnotice_one_per_handover_round",
             ),
             models.UniqueConstraint(
                 fields=["contact", "need", "round"],
@@ -217,7 +218,9 @@ class ContactNotice(models.Model):
                 name="contactnotice_one_per_reconfirm_round",
             ),
             models.CheckConstraint(
-                condition=Q(kind="handover", pledge__isnull=False, need__isnull=True)
+                condition=Q(
+                    kind="handover", pledge__isnull=False, need__isnull=True, round__isnull=False
+                )
                 | Q(kind="reconfirm", pledge__isnull=True, need__isnull=False, round__isnull=False),
                 name="contactnotice_fields_fit_its_kind",
             ),

@@ -41,27 +41,33 @@ def _verified_by_site(site_ids) -> dict[int, list[ContactPerson]]:
 
 def _handovers(now) -> int:
     """Each scheduled hand-over still to come, told once to each verified contact of its site:
-    when, what, from whom as shown publicly."""
+    when, what, from whom as shown publicly, which OPD facilitates. Rescheduling starts a new
+    round: the contact is told the new date."""
     pledges = list(
         Pledge.objects.filter(
             status=PledgeStatus.SCHEDULED, scheduled_for__gte=timezone.localdate(now)
         )
-        .select_related("need__aid_type", "need__site", "collaborator")
+        .select_related("need__aid_type", "need__site", "collaborator", "scheduled_opd")
         .order_by("pk")
     )
     told = set(
         ContactNotice.objects.filter(
             kind=ContactNotice.Kind.HANDOVER, pledge__in=pledges
-        ).values_list("pledge_id", "contact_id")
+        ).values_list("pledge_id", "contact_id", "round")
     )
     contacts = _verified_by_site({p.need.site_id for p in pledges})
     sent = 0
     for pledge in pledges:
         for contact in contacts[pledge.need.site_id]:
-            if (pledge.pk, contact.pk) in told:
+            if (pledge.pk, contact.pk, pledge.scheduled_at) in told:
                 continue
             sent += _once(
-                ContactNotice(kind=ContactNotice.Kind.HANDOVER, contact=contact, pledge=pledge),
+                ContactNotice(
+                    kind=ContactNotice.Kind.HANDOVER,
+                    contact=contact,
+                    pledge=pledge,
+                    round=pledge.scheduled_at,
+                ),
                 lambda contact=contact, pledge=pledge: messaging.queue(
                     contact, "handover", {"pledge": pledge, "site": contact.site}
                 ),

@@ -90,7 +90,9 @@ def _page(request, link, bound=None, status: int = 200):
         "proposals": Proposal.objects.filter(site=site)
         .select_related("need", "aid_type")
         .order_by("-created_at")[:RECENT_PROPOSALS],
-        "announced": pledges.filter(status=PledgeStatus.SCHEDULED).order_by("scheduled_for", "pk"),
+        "announced": pledges.filter(status=PledgeStatus.SCHEDULED)
+        .select_related("scheduled_opd")
+        .order_by("scheduled_for", "pk"),
         "deliveries": [
             (d, None if hasattr(d, "receipt") else form(ReceiptForm, delivery=d))
             for d in _deliveries(site)[:RECENT_DELIVERIES]

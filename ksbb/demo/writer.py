@@ -401,6 +401,8 @@ def _make_pledge(need, planned: PledgePlan, collaborator, opds, actor, site_veri
             S.SCHEDULED,
             actor=actor,
             scheduled_for=planned.scheduled_for,
+            # Only the OPDs that facilitated a delivery exist in the demo.
+            scheduled_opd=opds.get(planned.opd),
             reason=texts.SCHEDULE_REASON,
         )
     for quantity, day in deliveries:

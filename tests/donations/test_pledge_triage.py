@@ -109,6 +109,39 @@ def test_scheduling_with_a_verified_contact_sets_the_date(
     assert any("2 pledges are now Scheduled" in m for m in _messages(response))
 
 
+def test_the_planned_opd_is_kept_and_fills_in_the_delivery_form(
+    staff_client, pledges, province_staff, english
+):
+    from django.urls import reverse
+
+    verify_contact(
+        factories.ContactFactory(site=pledges[0].need.site), "verified", by=province_staff
+    )
+    opd = factories.OpdFactory(name="Sudin Sosial Jakarta Pusat")
+    _act(staff_client, "confirm_pledges", pledges[:1])
+    _act(
+        staff_client,
+        "schedule_pledges",
+        pledges[:1],
+        apply="1",
+        scheduled_for="2020-10-30",
+        opd=opd.pk,
+    )
+    assert Pledge.objects.get(pk=pledges[0].pk).scheduled_opd == opd
+    form = staff_client.get(reverse("admin:donations_pledge_deliver", args=[pledges[0].pk]))
+    assert form.context["form"].initial["opd"] == opd.pk
+    response = _act(
+        staff_client,
+        "schedule_pledges",
+        pledges[1:],
+        apply="1",
+        scheduled_for="2020-10-30",
+        opd="x",
+    )
+    assert "Select a valid choice" in str(response.context["form"].errors["opd"])
+    assert _statuses(pledges) == ["scheduled", "submitted"]
+
+
 def test_rejecting_needs_a_reason_and_frees_the_quantity(staff_client, pledges, need, english):
     form = _act(staff_client, "reject_pledges", pledges[:1], apply="1", reason="")
     assert form.context["form"].errors["reason"]

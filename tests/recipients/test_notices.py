@@ -41,6 +41,33 @@ def test_a_scheduled_hand_over_is_told_once(
     assert len([m for m in LocmemBackend.outbox if m["to"] == "+6281211112222"]) == 1
 
 
+def test_a_rescheduled_hand_over_is_told_again_with_its_opd(
+    contact, need, donor, province_staff, django_capture_on_commit_callbacks
+):
+    from tests import factories
+
+    soon = timezone.localdate() + datetime.timedelta(days=2)
+    pledge = schedule(
+        donation_services.pledge(need=need, collaborator=donor, quantity=40),
+        province_staff,
+        on=soon,
+    )
+    first = _sent(django_capture_on_commit_callbacks).handovers  # one per verified contact
+    opd = factories.OpdFactory(name="Kelurahan Gambir")
+    donation_services.transition(
+        pledge,
+        "scheduled",
+        actor=donation_services.Actor.staff(province_staff),
+        scheduled_for=soon + datetime.timedelta(days=1),
+        scheduled_opd=opd,
+    )
+    assert _sent(django_capture_on_commit_callbacks).handovers == first
+    mine = [m["body"] for m in LocmemBackend.outbox if m["to"] == "+6281211112222"]
+    assert len(mine) == 2 and "Kelurahan Gambir" in mine[1] and "Kelurahan Gambir" not in mine[0]
+    assert ContactNotice.objects.filter(contact=contact, pledge=pledge).count() == 2
+    assert _sent(django_capture_on_commit_callbacks).handovers == 0
+
+
 def test_a_past_hand_over_is_not_told(contact, need, donor, province_staff):
     schedule(donation_services.pledge(need=need, collaborator=donor, quantity=40), province_staff)
     assert notices.tell_contacts().handovers == 0  # scheduled for 2020
