@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -43,6 +45,8 @@ CELLS = {
     "contact_name": Cell.line(ContactPerson, "name"),
     "contact_role": Cell.line(),
     "contact_phone": Cell.line(ContactPerson, "phone"),
+    "contact_email": Cell.line(ContactPerson, "email"),
+    "contact_channel": Cell.line(),
 }
 COLUMNS = list(CELLS)
 # Where a GeoJSON feature's reason for refusal travels in its row: a key no header or property name
@@ -116,11 +120,10 @@ def rows_of(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     return read_rows(path, REQUIRED)
 
 
-def _contact(site: Site, row: dict, roles: dict[str, str], report: SiteImportReport) -> None:
-    name = row.get("contact_name", "")
-    if not name:
-        return
-    role = roles.get(row.get("contact_role", "").lower())
+def _contact_fields(row: dict, choices: dict[str, dict[str, str]]) -> dict:
+    """What the row says of its contact person, as saved. The e-mail and channel change only when
+    the file has their column (an older file leaves what staff set); a blank channel keeps it."""
+    role = choices["role"].get(row.get("contact_role", "").lower())
     if role is None:
         raise RowRefused(
             _("Unknown contact role “%(role)s”.") % {"role": shown(row.get("contact_role", ""))}
@@ -128,23 +131,51 @@ def _contact(site: Site, row: dict, roles: dict[str, str], report: SiteImportRep
     written = row.get("contact_phone", "")
     try:
         # As saved: the same number written another way leaves the contact unchanged.
-        phone = to_e164(written)
+        fields = {"role": role, "phone": to_e164(written)}
     except ValueError as e:
         raise RowRefused(
             _("contact_phone “%(phone)s” is not a phone number. %(reason)s")
             % {"phone": shown(written), "reason": e}
         ) from e
+    if "contact_email" in row:
+        email = row["contact_email"]
+        try:
+            if email:
+                validate_email(email)
+        except ValidationError as e:
+            raise RowRefused(
+                _("contact_email “%(email)s” is not an e-mail address.") % {"email": shown(email)}
+            ) from e
+        fields["email"] = email
+    if written := row.get("contact_channel", ""):
+        fields["channel"] = choices["channel"].get(written.lower())
+        if fields["channel"] is None:
+            raise RowRefused(
+                _("Unknown contact channel “%(channel)s”: one of %(choices)s.")
+                % {"channel": shown(written), "choices": ", ".join(ContactPerson.Channel.values)}
+            )
+    return fields
+
+
+def _contact(site: Site, row: dict, choices: dict, report: SiteImportReport) -> None:
+    name = row.get("contact_name", "")
+    if not name:
+        return
+    fields = _contact_fields(row, choices)
     contact = ContactPerson.objects.filter(site=site, name=name).first()
     if contact is None:
-        contact = ContactPerson(site=site, name=name, role=role, phone=phone)
-        save_contact(contact, reason="import")
-        report.contacts["created"] += 1
-    elif (contact.role, contact.phone) != (role, phone):
-        # A new number goes back to unverified there: the verification was of the old one.
-        save_contact(contact, role=role, phone=phone, reason="import")
-        report.contacts["updated"] += 1
+        action, contact = "created", ContactPerson(site=site, name=name)
+    elif any(getattr(contact, k) != v for k, v in fields.items()):
+        # A new number or address goes back to unverified there (locations.services.save_contact).
+        action = "updated"
     else:
         report.contacts["unchanged"] += 1
+        return
+    try:
+        save_contact(contact, reason="import", **fields)
+    except ValidationError as e:  # the e-mail channel without an e-mail
+        raise RowRefused(" ".join(e.messages)) from e
+    report.contacts[action] += 1
 
 
 def _site(row: dict, places: Places, line: int) -> tuple[Site, str]:
@@ -208,8 +239,10 @@ def import_sites(path: Path, *, dry_run: bool = False) -> SiteImportReport:
     """Import the file's sites and contact persons, each row in its own savepoint."""
     report = SiteImportReport()
     places = Places()
-    roles = {v.lower(): v for v in ContactPerson.Role.values} | {
-        str(label).lower(): v for v, label in ContactPerson.Role.choices
+    choices = {
+        name: {v.lower(): v for v in kind.values}
+        | {str(label).lower(): v for v, label in kind.choices}
+        for name, kind in (("role", ContactPerson.Role), ("channel", ContactPerson.Channel))
     }
     seen: dict[str, int] = {}
     with transaction.atomic():
@@ -229,7 +262,7 @@ def import_sites(path: Path, *, dry_run: bool = False) -> SiteImportReport:
                     seen[ref] = line
                 with transaction.atomic():
                     site, action = _site(row, places, line)
-                    _contact(site, row, roles, report)
+                    _contact(site, row, choices, report)
                 report.results.append(SiteRowResult(line, label, action))
             except RowRefused as e:
                 report.results.append(SiteRowResult(line, label, "refused", str(e)))

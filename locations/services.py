@@ -49,8 +49,9 @@ def verify_contact(
     return contact
 
 
-# What a verification vouches for: a change to either makes the contact unverified again.
-VERIFIED_FIELDS = ("name", "phone")
+# What a verification vouches for: a change to any makes the contact unverified again. The e-mail
+# is one: a private link may go there, and nobody has checked a new address belongs to the contact.
+VERIFIED_FIELDS = ("name", "phone", "email")
 
 
 @transaction.atomic
@@ -59,7 +60,7 @@ def save_contact(contact: ContactPerson, *, by=None, reason: str = "", **fields)
     channel, note…). The phone is saved in E.164 (ksbb.lib.phones.to_e164); a phone that is no
     phone number, or the e-mail channel without an e-mail, raises a ValidationError naming the field.
 
-    A contact who was verified, unreachable or replaced and whose name or phone changes goes back
+    A contact who was verified, unreachable or replaced and whose name, phone or e-mail changes goes back
     to unverified, since the verification was of the old person or number. Locks the row against a
     verification arriving meanwhile. The history records who (`by`) and why. The one way the admin,
     the importer and any other caller change a contact person."""
@@ -72,7 +73,7 @@ def save_contact(contact: ContactPerson, *, by=None, reason: str = "", **fields)
         if moved and before.verification_status != Verification.UNVERIFIED:
             contact.verification_status = Verification.UNVERIFIED
             contact.verified_at = contact.verified_by = contact.replaced_by = None
-            reason = reason or _("Name or phone changed: to be verified again")
+            reason = reason or _("Name, phone or e-mail changed: to be verified again")
     contact._history_user = by
     contact._change_reason = reason[:100]
     contact.save()

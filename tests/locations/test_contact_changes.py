@@ -1,4 +1,4 @@
-"""A contact person changes only through locations.services.save_contact: a new name or phone for a
+"""A contact person changes only through locations.services.save_contact: a new name, phone or e-mail for a
 verified contact makes it unverified again, on every path (the contact's page, the site's page, the
 sites import), with who and why in the history; other changes keep the verification."""
 
@@ -111,6 +111,12 @@ def test_a_new_phone_in_the_sites_import_makes_it_unverified(verified, tmp_path)
 
 def test_a_new_name_makes_it_unverified_too(verified, province_staff):
     services.save_contact(verified, name="Pak Darto Wibowo", by=province_staff)
+    verified.refresh_from_db()
+    assert verified.verification_status == "unverified"
+
+
+def test_a_new_email_makes_it_unverified_too_since_a_link_may_go_there(verified, province_staff):
+    services.save_contact(verified, email="darto.baru@example.org", by=province_staff)
     verified.refresh_from_db()
     assert verified.verification_status == "unverified"
 

@@ -23,6 +23,8 @@ ROW = {
     "contact_name": "Pak Darto",
     "contact_role": "rw_head",
     "contact_phone": "+62 812 1111 2222",
+    "contact_email": "darto@example.org",
+    "contact_channel": "whatsapp",
 }
 
 
@@ -93,6 +95,35 @@ def test_the_phone_is_saved_in_e164_and_the_same_number_written_otherwise_is_no_
     assert (contact.phone, contact.verification_status) == ("+6281211112222", "verified")
 
 
+def test_the_email_and_channel_columns_set_how_the_link_reaches_the_contact(
+    gambir, tmp_path, province_staff
+):
+    from locations.services import verify_contact
+
+    row = {**ROW, "contact_channel": "E-mail"}
+    run(write_csv(tmp_path / "a.csv", [row]))
+    contact = ContactPerson.objects.get()
+    assert (contact.email, contact.channel) == ("darto@example.org", "email")
+    verify_contact(contact, "verified", by=province_staff)
+    # A file without those columns (an older template) leaves what was set.
+    older = [c for c in COLUMNS if c not in ("contact_email", "contact_channel")]
+    with (tmp_path / "b.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=older, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerow(ROW)
+    assert "1 unchanged" in run(tmp_path / "b.csv").split("contact persons:")[1]
+    contact.refresh_from_db()
+    assert (contact.email, contact.channel, contact.verification_status) == (
+        "darto@example.org",
+        "email",
+        "verified",
+    )
+    # A new address needs verifying again: a private link may go there.
+    run(write_csv(tmp_path / "c.csv", [{**row, "contact_email": "lain@example.org"}]))
+    contact.refresh_from_db()
+    assert (contact.email, contact.verification_status) == ("lain@example.org", "unverified")
+
+
 @pytest.mark.parametrize(
     ("phone", "reason"),
     [
@@ -127,6 +158,12 @@ def test_a_number_that_is_none_is_refused_with_the_value_and_the_reason(
         ({"address": "x" * 256}, "address is longer than 255 characters (it has 256)."),
         ({"contact_name": "Pak\nDarto"}, "contact_name contains a line break"),
         ({"latitude": "inf"}, "latitude must be a number of degrees, not “inf”."),
+        ({"contact_email": "darto@"}, "contact_email “darto@” is not an e-mail address."),
+        ({"contact_channel": "telegram"}, "Unknown contact channel “telegram”: one of whatsapp"),
+        (
+            {"contact_channel": "email", "contact_email": ""},
+            "Messages can go by e-mail only to a contact with an e-mail",
+        ),
     ],
 )
 def test_each_refusal_names_its_line_and_writes_nothing_for_that_row(

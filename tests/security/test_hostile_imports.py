@@ -176,10 +176,11 @@ STORED = {
         "address": (Site, "address"),
         "contact_name": (ContactPerson, "name"),
         "contact_phone": (ContactPerson, "phone"),
+        "contact_email": (ContactPerson, "email"),
     },
 }
 # Stored columns with a pattern of their own, which may refuse a value every cell may hold.
-PATTERNED = {"contact_phone"}
+PATTERNED = {"contact_phone", "contact_email"}
 IMPORTERS = {
     # name: (columns and their cells, a good row, what makes row i a row of its own, a good row)
     "needs": (
