@@ -18,6 +18,10 @@ from locations.models import Region
 from needs.models import Need
 
 
+def new_public_id() -> str:
+    return "k" + secrets.token_hex(8)
+
+
 class Collaborator(models.Model):
     """A person or organisation that gives (kolaborator / donatur).
 
@@ -41,6 +45,12 @@ class Collaborator(models.Model):
         _("anonymous"), default=False, help_text=_("Shown as “Anonymous” on public pages.")
     )
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    # How the public ledger names the collaborator (docs/ledger.md): random, so it reveals neither
+    # a name nor how many collaborators there are, and never changes, so erasing a name touches
+    # no entry.
+    public_id = models.CharField(
+        _("public id"), max_length=17, unique=True, default=new_public_id, editable=False
+    )
 
     class Meta:
         verbose_name = _("collaborator")

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from donations import holds, mail
+from donations import holds, ledger, mail
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -87,6 +87,8 @@ def _attribute(need: Need, actor: Actor, reason: str) -> None:
 
 
 def _record(pledge: Pledge, before: str, actor: Actor, reason: str = "", quantity=None) -> None:
+    """The pledge's history row and, for the public, its new state in the ledger."""
+    ledger.record_pledge(pledge)
     PledgeEvent.objects.create(
         pledge=pledge,
         from_status=before,
@@ -454,6 +456,7 @@ def record_delivery(
             need.quantity_delivered += quantity
             _attribute(need, actor, _("Delivery for pledge #%(pk)s") % {"pk": locked.pk})
             need.save(update_fields=["quantity_delivered", "updated_at"])
+            ledger.record_delivery(delivery)
             _record(locked, before, actor, note, quantity=quantity)
             mail.queue(
                 locked.collaborator.email,
@@ -518,6 +521,7 @@ def record_receipt(
                 photo_public=bool(stored) and photo_public,
                 contact=contact,
             )
+            ledger.record_receipt(receipt)
             if receipt.is_dispute:
                 pledge = Pledge.objects.select_related("need").get(pk=locked.pledge_id)
                 with _portal_language():
@@ -548,6 +552,7 @@ def resolve_dispute(receipt: Receipt, *, by, resolution: str) -> Receipt:
     locked.resolved_by = by
     locked.resolution = resolution.strip()
     locked.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    ledger.record_receipt(locked)
     return locked
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     # Before the apps: their tasks.py modules register with its app when Django is ready.
     "procrastinate.contrib.django",
+    "ledger",
     "locations",
     "needs",
     "donations",
@@ -449,6 +450,8 @@ KSBB_EVIDENCE_MAX_BYTES = env.int("KSBB_EVIDENCE_MAX_BYTES", default=5 * 1024 * 
 KSBB_EVIDENCE_MAX_SIDE = env.int("KSBB_EVIDENCE_MAX_SIDE", default=1600)
 # Days after its delivery date that a delivery awaits its recipients' word; unconfirmed after.
 KSBB_RECEIPT_DAYS = env.int("KSBB_RECEIPT_DAYS", default=14)
+# The public ledger (docs/ledger.md). Off only to measure what it costs (make bench).
+KSBB_LEDGER = env.bool("KSBB_LEDGER", default=True)
 # Uploads that are not public (evidence photos) have no address of their own: a view checks the staff
 # member's area, then the bytes come from Django ("django"), or from the web server through
 # X-Accel-Redirect to KSBB_PRIVATE_MEDIA_PREFIX ("nginx") or X-Sendfile ("apache"). docs/deploy.md.

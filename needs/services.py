@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from needs.ledger import record_need, record_needs
 from needs.models import Need, NeedSeries, Proposal
 
 # What staff and imports may change on a need; publication and closure have services of their own.
@@ -88,6 +89,7 @@ def create(*, by=None, reason: str = "", **fields) -> Need:
     need = Need(**fields)
     _attribute(need, by, reason or _("Created"))
     need.save()
+    record_need(need)
     return need
 
 
@@ -97,9 +99,11 @@ def create_many(needs: list[Need], *, by=None, reason: str) -> list[Need]:
     for need in needs:
         if need.quantity_pledged or need.quantity_delivered or need.is_closed:
             raise ValueError("A new need starts open, with nothing pledged or delivered.")
-    return bulk_create_with_history(
+    created = bulk_create_with_history(
         needs, Need, default_user=by, default_change_reason=reason[:100]
     )
+    record_needs(created)
+    return created
 
 
 def check_quantity(need: Need, quantity: int) -> None:
@@ -136,6 +140,7 @@ def _apply(locked: Need, changes: dict, by, reason: str) -> list[str]:
     if changed:
         _attribute(locked, by, reason)
         locked.save(update_fields=[*changed, "updated_at"])
+        record_need(locked)
     return list(changed)
 
 
@@ -172,6 +177,7 @@ def _set_flag(need: Need, field: str, value: bool, by, reason: str, *, allow_hel
     setattr(locked, field, value)
     _attribute(locked, by, reason)
     locked.save(update_fields=[field, "updated_at"])
+    record_need(locked)
     return locked
 
 
