@@ -20,6 +20,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.http import HttpResponse, StreamingHttpResponse
 
 from ksbb.lib.cells import safe_cell
+from ledger.models import Checkpoint
 from locations.models import Site
 from transparency import figures
 
@@ -523,6 +524,23 @@ def _reference_value_rows(as_of=None) -> Iterator[dict]:
         }
 
 
+# the ledger's checkpoints (docs/ledger.md) --------------------------------------------------------
+
+CHECKPOINT_COLUMNS = [
+    Column("day", "#date"),
+    Column("last_entry", "#meta+seq"),
+    Column("hash", "#meta+hash"),
+]
+
+
+def _checkpoint_rows(as_of=None) -> Iterator[dict]:
+    checkpoints = Checkpoint.objects.order_by("day")
+    if as_of is not None:
+        checkpoints = checkpoints.filter(day__lte=as_of)
+    for c in checkpoints.iterator():
+        yield {"day": c.day, "last_entry": c.seq, "hash": c.hash}
+
+
 DATASETS: dict[str, Dataset] = {
     "needs": Dataset(NEED_COLUMNS, _need_rows, geo=_needs_geo),
     "sites": Dataset(SITE_COLUMNS, _site_rows, geo=_sites_geo),
@@ -531,6 +549,7 @@ DATASETS: dict[str, Dataset] = {
     "collaborators": Dataset(COLLABORATOR_LIST_COLUMNS, _collaborator_rows),
     "totals": Dataset(TOTAL_COLUMNS, _total_rows),
     "reference_values": Dataset(REFERENCE_VALUE_COLUMNS, _reference_value_rows),
+    "ledger_checkpoints": Dataset(CHECKPOINT_COLUMNS, _checkpoint_rows),
 }
 FORMATS = ("csv", "json", "geojson")
 

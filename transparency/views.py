@@ -13,10 +13,13 @@ from django.utils.translation import gettext as _
 from donations.models import Collaborator, PledgeStatus, ReceiptState
 from ksbb.lib import snapshots
 from ksbb.lib.http_cache import public_data, shared_page
+from ledger import services as ledger_services
+from ledger.models import Checkpoint
 from transparency import figures as public_figures
 from transparency import opendata
 
 COLLABORATORS_PER_PAGE = 25
+LEDGER_CHECKPOINTS_SHOWN = 7
 RETRY_AFTER_SECONDS = 15
 
 
@@ -132,6 +135,10 @@ def transparency(request):
         "query": urlencode(keep),
         "as_of_query": urlencode({"as_of": as_of.isoformat()}) if as_of else "",
         "choropleth": {r["code"]: r["collaborators"] for r in figures["by_kecamatan"]},
+        "ledger": {
+            "head": ledger_services.head(),
+            "checkpoints": Checkpoint.objects.order_by("-day")[:LEDGER_CHECKPOINTS_SHOWN],
+        },
     }
     return render(request, "transparency/transparency.html", ctx)
 

@@ -31,6 +31,7 @@ from ksbb.demo.planning import (
     plan,
     setting_paths,
 )
+from ledger import services as ledger_services
 from locations.boundaries import import_boundaries
 from locations.models import ContactPerson, Region, Site
 from locations.registry import load_regions
@@ -87,6 +88,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
         _confirm_and_age(new_needs, staff, created)
         _answer_deliveries(before, staff, created)
         _write_series(staff, created)
+    ledger_services.seal()  # the worker would, soon; the demo is whole at once
     created["mails"] = OutboundMail.objects.filter(pk__gt=mails_before).count()
     return dict(created)
 

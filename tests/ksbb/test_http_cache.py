@@ -11,6 +11,7 @@ from django.contrib.admin.sites import site as admin_site
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from donations import services
 from ksbb.lib import http_cache
@@ -28,6 +29,9 @@ PUBLIC = {  # public, kept for a while
     "need-layer",
     "donations:receipt_photo",
     "transparency:open_data",
+    "transparency:ledger",
+    "transparency:ledger_day",
+    "transparency:ledger_verifier",
     "region-list",
     "region-detail",
     "category-list",
@@ -128,6 +132,7 @@ def _url(name: str, params: tuple, world) -> list[str]:
         "slug": need.aid_type.category.slug,
         "format": "json",
         "receipt": world["receipt"].pk,
+        "day": timezone.localdate().isoformat(),
     }
     return [reverse(name, kwargs={p: values[p] for p in params})]
 

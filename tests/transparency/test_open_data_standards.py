@@ -12,7 +12,9 @@ import geojson
 import hxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from ledger import services as ledger_services
 from needs.models import AidType
 from tests.transparency.test_transparency_figures import fixed_set
 from transparency import opendata
@@ -25,7 +27,10 @@ def data(jakarta, province_staff):
         unit_value_source="Harga pasar",
         unit_value_set_on=datetime.date(2020, 5, 1),
     )
-    return fixed_set(province_staff)
+    made = fixed_set(province_staff)
+    # Yesterday's checkpoint, as if the day had ended: the checkpoints' download has a row.
+    ledger_services.record_checkpoints(today=timezone.localdate() + datetime.timedelta(days=1))
+    return made
 
 
 def _csv(client, name: str) -> str:
