@@ -22,9 +22,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 
+from bench.database import in_bench_database  # noqa: E402
 from locations.models import Region  # noqa: E402
 from locations.registry import load_regions  # noqa: E402
 from needs.imports import COLUMNS, import_needs  # noqa: E402
@@ -104,13 +103,7 @@ def run(rows: int = ROWS) -> int:
 
 
 def main() -> int:
-    settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
-    setup_test_environment(debug=False)  # as in production: no query log growing with the work
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        return run()
-    finally:
-        teardown_databases(old, verbosity=0)
+    return in_bench_database(run)
 
 
 if __name__ == "__main__":

@@ -28,21 +28,16 @@ warnings.filterwarnings("ignore", "No directory at", UserWarning)
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import F  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    override_settings,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-)
+from django.test.utils import override_settings  # noqa: E402
 from rest_framework.renderers import JSONRenderer  # noqa: E402
 from rest_framework_gis.fields import GeometryField  # noqa: E402
 from rest_framework_gis.serializers import GeoFeatureModelSerializer  # noqa: E402
 
+from bench.database import in_bench_database  # noqa: E402
 from ksbb.lib.geojson import feature_collection  # noqa: E402
 from locations.models import Region, Site  # noqa: E402
 from locations.registry import load_regions  # noqa: E402
@@ -179,14 +174,7 @@ def run(needs: int = NEEDS, runs: int = RUNS) -> int:
 
 
 def main() -> int:
-    settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
-    settings.ALLOWED_HOSTS = ["*"]
-    setup_test_environment(debug=False)  # as in production: no query log growing with the work
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        return run()
-    finally:
-        teardown_databases(old, verbosity=0)
+    return in_bench_database(run, any_host=True)
 
 
 if __name__ == "__main__":

@@ -34,14 +34,10 @@ from django.conf import settings  # noqa: E402
 from django.core.cache import cache, caches  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import (  # noqa: E402
-    override_settings,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-)
+from django.test.utils import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.database import in_bench_database  # noqa: E402
 from donations import services  # noqa: E402
 from donations.models import Opd, Pledge, PledgeStatus  # noqa: E402
 from ksbb.lib import snapshots  # noqa: E402
@@ -71,9 +67,11 @@ SELECT (SELECT min(id) FROM locations_site) + (i % 5000),
        true, false, now(), now()
   FROM generate_series(1, {needs}) AS i;
 
-INSERT INTO donations_collaborator (public_name, kind, email, phone, is_anonymous, created_at)
+INSERT INTO donations_collaborator (public_name, kind, email, phone, is_anonymous, created_at,
+                                    public_id)
 SELECT 'Kolaborator ' || i, (ARRAY['individual','company','humanitarian','fintech','community',
-       'state_owned','other'])[1 + i % 7], 'c' || i || '@bench.test', '', i % 10 = 0, now()
+       'state_owned','other'])[1 + i % 7], 'c' || i || '@bench.test', '', i % 10 = 0, now(),
+       'k' || lpad(to_hex(i), 16, '0')
   FROM generate_series(1, {collaborators}) AS i;
 
 INSERT INTO donations_pledge (quantity, quantity_delivered, message, status, token, scheduled_for,
@@ -195,14 +193,7 @@ def _deliver_one():
 
 
 def main() -> int:
-    settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
-    settings.ALLOWED_HOSTS = ["*"]
-    setup_test_environment(debug=False)  # as in production: no query log growing with the work
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        return run()
-    finally:
-        teardown_databases(old, verbosity=0)
+    return in_bench_database(run, any_host=True)
 
 
 if __name__ == "__main__":
