@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from donations import holds, services
 from donations.converters import TokenConverter
-from donations.forms import DeliveryForm, ReasonForm, ScheduleForm
+from donations.forms import DeliveryForm, ErasureForm, ReasonForm, ScheduleForm
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -83,14 +83,49 @@ class CollaboratorAdmin(PersonalDataAdminMixin, AreaScopedAdminMixin, admin.Mode
 
     area_lookup = "pledges__" + PLEDGE_AREA
     area_lookup_many = True
-    personal_fields = ("public_name", "email", "phone")
+    # Why a donor was erased may name them: shown only with the right too.
+    personal_fields = ("public_name", "email", "phone", "erase_reason")
     personal_search_fields = ("public_name", "email")
-    list_display = ["__str__", "kind", "is_anonymous", "created_at"]
-    list_filter = ["kind", "is_anonymous"]
+    list_display = ["__str__", "kind", "is_anonymous", "created_at", "erased_at"]
+    list_filter = ["kind", "is_anonymous", ("erased_at", admin.EmptyFieldListFilter)]
     search_fields = ["shown_name"]
+    readonly_fields = ["public_id", "erased_at", "erased_by", "erase_reason"]
+    actions = ["erase_collaborators"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(shown_name=shown_name())
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("donations.erase_personal_data")
+
+    @admin.action(
+        description=_("Erase personal data, on the donor's request…"), permissions=["erase"]
+    )
+    def erase_collaborators(self, request, queryset):
+        """The right to be forgotten (donations.services.erase_collaborator), each in its own
+        transaction: a refusal names its collaborator and leaves the others to proceed."""
+        form = ErasureForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return action_form_page(
+                self, request, queryset, form, gettext("Erase personal data"), "erase_collaborators"
+            )
+        done = []
+        for collaborator in queryset.order_by("pk"):
+            try:
+                services.erase_collaborator(
+                    collaborator, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except services.PledgeError as e:
+                self.message_user(request, f"{collaborator.public_id}: {e.message}", messages.ERROR)
+            else:
+                done.append(collaborator.public_id)
+        if done:
+            self.message_user(
+                request,
+                gettext("Erased, now “Anonim”: %(ids)s.") % {"ids": ", ".join(done)},
+                messages.SUCCESS,
+            )
+        return None
 
 
 @admin.register(Opd)

@@ -230,3 +230,15 @@ class CloseNeedForm(forms.Form):
         initial=KEEP_SCHEDULED,
         widget=forms.RadioSelect,
     )
+
+
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        label=_("On whose request, and when"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Kept with the collaborator. Their name becomes “Anonim” everywhere; their e-mail, "
+            "phone, messages and the mails about them are erased; pledges and figures stay."
+        ),
+    )

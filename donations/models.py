@@ -51,6 +51,23 @@ class Collaborator(models.Model):
     public_id = models.CharField(
         _("public id"), max_length=17, unique=True, default=new_public_id, editable=False
     )
+    # The right to be forgotten (UU 27/2022): donations.services.erase_collaborator.
+    erased_at = models.DateTimeField(
+        _("personal data erased"), null=True, blank=True, editable=False
+    )
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("erased by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # db_default: the benchmarks' seeding inserts collaborators in SQL.
+    erase_reason = models.TextField(
+        _("erased on whose request"), blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("collaborator")
@@ -59,6 +76,7 @@ class Collaborator(models.Model):
         permissions = [
             # Staff exports of admin lists carry e-mails, phones and contact names only with this.
             ("export_personal_data", _("Can export personal data (donors' and contact persons')")),
+            ("erase_personal_data", _("Can erase a donor's personal data on their request")),
         ]
         constraints = [
             # One collaborator per e-mail address, whatever its case: a returning donor is recognised.
@@ -69,6 +87,11 @@ class Collaborator(models.Model):
             ),
             models.CheckConstraint(
                 name="collaborator_name_not_blank", condition=Q(public_name__regex=r"\S")
+            ),
+            models.CheckConstraint(
+                name="collaborator_erased_keeps_nothing",
+                condition=Q(erased_at__isnull=True)
+                | Q(is_anonymous=True, phone="", email__endswith="@erased.invalid"),
             ),
         ]
 

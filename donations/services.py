@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Case, F, Sum, When
+from django.db.models import Case, F, Q, Sum, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from donations.models import (
     Collaborator,
     Delivery,
     Opd,
+    OutboundMail,
     Pledge,
     PledgeEvent,
     PledgeStatus,
@@ -553,6 +554,37 @@ def resolve_dispute(receipt: Receipt, *, by, resolution: str) -> Receipt:
     locked.resolution = resolution.strip()
     locked.save(update_fields=["resolved_at", "resolved_by", "resolution"])
     ledger.record_receipt(locked)
+    return locked
+
+
+ERASED_NAME = "Anonim"
+ERASED_MAIL = "[erased on the donor's request]"
+
+
+@transaction.atomic
+def erase_collaborator(collaborator: Collaborator, *, by, reason: str) -> Collaborator:
+    """The right to be forgotten (UU 27/2022), on the donor's request: their name becomes "Anonim"
+    everywhere, their e-mail and phone and the messages they wrote are gone, and so are the mails
+    about them (the unsent ones deleted, the others emptied). Their pledges, deliveries and every
+    figure stay; the public ledger never held their name, so every hash of it stays valid
+    (docs/ledger.md). Who did it, when and why stay recorded."""
+    locked = Collaborator.objects.select_for_update().get(pk=collaborator.pk)
+    if locked.erased_at is not None:
+        raise PledgeError(_("This collaborator's personal data was already erased."))
+    if not reason.strip():
+        raise PledgeError(_("Say on whose request, and when."), field="reason")
+    address = locked.email
+    pledges = list(locked.pledges.values_list("pk", flat=True))
+    mails = OutboundMail.objects.filter(Q(to__iexact=address) | Q(pledge__in=pledges))
+    mails.filter(sent_at=None, to__iexact=address).delete()
+    mails.update(body=ERASED_MAIL)
+    OutboundMail.objects.filter(to__iexact=address).update(to=f"{locked.public_id}@erased.invalid")
+    Pledge.objects.filter(pk__in=pledges).update(message="")
+    PledgeEvent.objects.filter(pledge__in=pledges, actor_label=DONOR.label).update(reason="")
+    locked.public_name, locked.is_anonymous = ERASED_NAME, True
+    locked.email, locked.phone = f"{locked.public_id}@erased.invalid", ""
+    locked.erased_at, locked.erased_by, locked.erase_reason = timezone.now(), by, reason.strip()
+    locked.save()
     return locked
 
 

@@ -33,6 +33,7 @@ def seed_staff_groups() -> None:
     importlib.import_module("donations.migrations.0008_receipts").grant(apps, None)
     importlib.import_module("donations.migrations.0009_proposal_permissions").grant(apps, None)
     importlib.import_module("donations.migrations.0010_series_permissions").grant(apps, None)
+    importlib.import_module("donations.migrations.0014_erasure_permission").grant(apps, None)
     importlib.import_module("recipients.migrations.0002_staff_permissions").apply(apps, None)
 
 

@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, F, QuerySet, Sum
 from django.http import HttpResponse, StreamingHttpResponse
 
+from donations.models import Collaborator
 from ksbb.lib.cells import safe_cell
 from ledger.models import Checkpoint
 from locations.models import Site
@@ -533,6 +534,27 @@ CHECKPOINT_COLUMNS = [
 ]
 
 
+# The names beside the ledger: the ledger's collaborator ids with the names the public sees today.
+# Erasable: an erased donor is "Anonim" here, and the ledger, which never held the name, is intact.
+LEDGER_NAME_COLUMNS = [
+    Column("collaborator", "#org+id+ledger"),
+    Column("name", "#org+name"),
+    Column("kind", "#org+type"),
+]
+
+
+def _ledger_name_rows(as_of=None) -> Iterator[dict]:
+    collaborators = (
+        Collaborator.objects.filter(pledges__need__published=True).distinct().order_by("public_id")
+    )
+    for c in collaborators.only("public_id", "public_name", "is_anonymous", "kind").iterator():
+        yield {
+            "collaborator": c.public_id,
+            "name": ANONYMOUS_NAME if c.is_anonymous else c.public_name,
+            "kind": c.kind,
+        }
+
+
 def _checkpoint_rows(as_of=None) -> Iterator[dict]:
     checkpoints = Checkpoint.objects.order_by("day")
     if as_of is not None:
@@ -550,6 +572,7 @@ DATASETS: dict[str, Dataset] = {
     "totals": Dataset(TOTAL_COLUMNS, _total_rows),
     "reference_values": Dataset(REFERENCE_VALUE_COLUMNS, _reference_value_rows),
     "ledger_checkpoints": Dataset(CHECKPOINT_COLUMNS, _checkpoint_rows),
+    "ledger_names": Dataset(LEDGER_NAME_COLUMNS, _ledger_name_rows),
 }
 FORMATS = ("csv", "json", "geojson")
 

@@ -58,6 +58,7 @@ ACTION_DATA = {
     "send_link": {},
     "revoke_link": {},
     "resolve_disputes": {"apply": "1", "resolution": "Matrix"},
+    "erase_collaborators": {"apply": "1", "reason": "Matrix"},
     "approve_proposals": {"apply": "1", "reason": "Matrix"},
     "continue_series": {},
     "refuse_proposals": {"apply": "1", "reason": "Matrix"},
