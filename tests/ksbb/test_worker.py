@@ -131,6 +131,13 @@ def test_a_job_whose_worker_died_is_run_again_once(need, real_queue):
     assert OutboundMail.objects.get().sent_at is not None
 
 
+def _send_queued_mail_soon(tasks) -> None:
+    """Queue the periodic job, unless the worker's periodic deferrer already did when a minute
+    began during the test (its queueing lock allows one waiting job)."""
+    if not jobs("donations.send_queued_mail").filter(status="todo").exists():
+        tasks.send_queued_mail.defer(timestamp=0)
+
+
 def test_a_mail_that_failed_is_retried_by_the_periodic_job_when_due(need, real_queue, settings):
     from donations import services, tasks
 
@@ -144,14 +151,14 @@ def test_a_mail_that_failed_is_retried_by_the_periodic_job_when_due(need, real_q
     assert queued.sent_at is None and queued.attempts == 1 and queued.next_attempt_at
 
     settings.EMAIL_BACKEND = "tests.ksbb.test_worker.CountingBackend"
-    tasks.send_queued_mail.defer(timestamp=0)
+    _send_queued_mail_soon(tasks)
     run_worker()
     assert SENT == []  # its retry is not due yet
 
     OutboundMail.objects.update(
         next_attempt_at=queued.next_attempt_at - datetime.timedelta(hours=1)
     )
-    tasks.send_queued_mail.defer(timestamp=0)
+    _send_queued_mail_soon(tasks)
     run_worker()
     assert len(SENT) == 1
     queued.refresh_from_db()
