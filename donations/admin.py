@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from donations import holds, services
 from donations.converters import TokenConverter
-from donations.forms import DeliveryForm, ErasureForm, ReasonForm, ScheduleForm
+from donations.forms import DeliveryForm, ErasureForm, ReasonForm, ScheduleForm, SecondCheckForm
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -828,9 +828,17 @@ class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, Rea
     ]
 
     area_lookup = "pledge__need__site__kelurahan__code"
-    list_display = ["pledge", "quantity", "delivered_on", "opd", "recorded_by", "created_at"]
-    list_filter = ["opd", "delivered_on"]
-    list_select_related = ["pledge__need", "opd", "recorded_by"]
+    list_display = [
+        "pledge",
+        "quantity",
+        "delivered_on",
+        "opd",
+        "recorded_by",
+        "created_at",
+        "checked_by",
+    ]
+    list_filter = ["opd", "delivered_on", ("checked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["pledge__need", "opd", "recorded_by", "checked_by"]
     search_fields = ["pledge__need__title", "collaborator_shown_name", "opd__name"]
     fields = [
         "pledge",
@@ -839,8 +847,42 @@ class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, Rea
         "evidence_photo",
         "note",
         "created_at",
+        ("checked_by", "checked_at"),
+        "check_override_reason",
     ]
     readonly_fields = flatten(fields)
+    actions = ["check_deliveries"]
+
+    def has_check_permission(self, request) -> bool:
+        # Who may record a delivery may check another's.
+        return request.user.has_perm("donations.add_delivery")
+
+    @admin.action(description=_("Second check of the selected deliveries…"), permissions=["check"])
+    def check_deliveries(self, request, queryset):
+        """donations.services.check_delivery for each, in its own transaction: one refused (your
+        own recording, already checked) is named and the others proceed."""
+        form = SecondCheckForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return action_form_page(
+                self, request, queryset, form, gettext("Second check"), "check_deliveries"
+            )
+        done = []
+        for delivery in queryset.order_by("pk"):
+            try:
+                services.check_delivery(
+                    delivery, by=request.user, override_reason=form.cleaned_data["override_reason"]
+                )
+            except services.PledgeError as e:
+                self.message_user(request, e.message, messages.ERROR)
+            else:
+                done.append(f"#{delivery.pk}")
+        if done:
+            self.message_user(
+                request,
+                gettext("Checked: %(deliveries)s.") % {"deliveries": ", ".join(done)},
+                messages.SUCCESS,
+            )
+        return None
 
     def get_queryset(self, request):
         return (

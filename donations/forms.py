@@ -242,3 +242,16 @@ class ErasureForm(forms.Form):
             "phone, messages and the mails about them are erased; pledges and figures stay."
         ),
     )
+
+
+class SecondCheckForm(forms.Form):
+    override_reason = forms.CharField(
+        label=_("Only to check your own recording (superusers): why"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Leave empty: no one checks their own work. A superuser who must may give the reason "
+            "here; the public ledger records that the rule was set aside."
+        ),
+    )

@@ -25,6 +25,7 @@ def delivery_state(delivery: Delivery) -> dict:
         # str(): ISO 8601 for a date, and as given for the ISO text a caller may have passed.
         "delivered_on": str(delivery.delivered_on),
         "opd": delivery.opd_id,
+        "checked": delivery.checked_at is not None,
     }
 
 

@@ -327,6 +327,20 @@ class Delivery(models.Model):
     evidence = models.ImageField(_("evidence photo"), upload_to=evidence_path, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    # The second check (docs/staff.md, "No one checks their own work"): another staff member than
+    # who recorded it, or a superuser's override with its reason (recorded in the public ledger).
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("second check by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField(_("second check"), null=True, blank=True)
+    check_override_reason = models.TextField(
+        _("why the recorder checked it themselves"), blank=True, default="", db_default=""
+    )
 
     history = HistoricalRecords()
 
@@ -339,6 +353,18 @@ class Delivery(models.Model):
                 name="delivery_quantity_positive",
                 condition=Q(quantity__gt=0),
                 violation_error_message=_("Quantity must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                name="delivery_checker_has_a_time",
+                condition=Q(checked_by__isnull=True) | Q(checked_at__isnull=False),
+            ),
+            # Not who recorded it, unless overridden with a reason. (A NULL recorder, a deleted
+            # account, leaves the comparison unknown, which the check lets pass.)
+            models.CheckConstraint(
+                name="delivery_second_check_by_another",
+                condition=Q(checked_by__isnull=True)
+                | ~Q(checked_by=F("recorded_by"))
+                | ~Q(check_override_reason=""),
             ),
         ]
 
@@ -360,6 +386,23 @@ class Delivery(models.Model):
 
     def get_receipt_state_display(self) -> str:
         return ReceiptState(self.receipt_state()).label
+
+    @property
+    def is_verified(self) -> bool:
+        """Confirmed by its recipients, or checked by a second staff member (needs `receipt`
+        loaded): the public figures count it as verified, the rest as recorded only."""
+        receipt = getattr(self, "receipt", None)
+        return self.checked_at is not None or (receipt is not None and not receipt.is_dispute)
+
+
+def verified_sql(before: datetime.datetime | None = None) -> Q:
+    """Delivery.is_verified in SQL, counting only what was said or checked before `before`."""
+    confirmed = Q(receipt__outcome="received")
+    checked = Q(checked_at__isnull=False)
+    if before is not None:
+        confirmed &= Q(receipt__created_at__lt=before)
+        checked &= Q(checked_at__lt=before)
+    return confirmed | checked
 
 
 class ReceiptState(models.TextChoices):

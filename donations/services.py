@@ -32,6 +32,7 @@ from donations.models import (
     Receipt,
 )
 from ksbb.lib import photos
+from ledger.services import record_override
 from locations.models import ContactPerson
 from needs import services as needs_services
 from needs.models import Category, Need
@@ -554,6 +555,35 @@ def resolve_dispute(receipt: Receipt, *, by, resolution: str) -> Receipt:
     locked.resolution = resolution.strip()
     locked.save(update_fields=["resolved_at", "resolved_by", "resolution"])
     ledger.record_receipt(locked)
+    return locked
+
+
+@transaction.atomic
+def check_delivery(delivery: Delivery, *, by, override_reason: str = "") -> Delivery:
+    """The second check of a recorded delivery, by another staff member than who recorded it: no
+    one checks their own work. A superuser may check their own recording only with a reason, and
+    that override is itself written in the public ledger. A delivery the recipients confirmed is
+    verified already, and can still be checked."""
+    locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if locked.checked_at is not None:
+        raise PledgeError(_("Delivery #%(pk)s was already checked.") % {"pk": locked.pk})
+    override_reason = override_reason.strip()
+    own = locked.recorded_by_id is not None and locked.recorded_by_id == by.pk
+    if own and not (by.is_superuser and override_reason):
+        raise PledgeError(
+            _(
+                "You recorded delivery #%(pk)s: another staff member checks it. (A superuser may "
+                "override this with a reason, which the public ledger records.)"
+            )
+            % {"pk": locked.pk},
+            field="override_reason",
+        )
+    if own:
+        record_override("second_check_own_delivery", locked.pk, by)
+    locked.checked_by, locked.checked_at = by, timezone.now()
+    locked.check_override_reason = override_reason if own else ""
+    locked.save(update_fields=["checked_by", "checked_at", "check_override_reason"])
+    ledger.record_delivery(locked)
     return locked
 
 

@@ -147,11 +147,12 @@ def figures(state: dict[str, dict]) -> dict[str, int]:
         if state["pledge"].get(d["pledge"], {}).get("need") in needs
     ]
     reached = [n for i, n in needs.items() if counters.get(i, (0, 0))[1] >= n["quantity_needed"]]
-    confirmed = sum(
-        d["quantity"]
-        for d in deliveries
-        if state["receipt"].get(d["id"], {}).get("outcome") == "received"
-    )
+    confirmed = [
+        d for d in deliveries if state["receipt"].get(d["id"], {}).get("outcome") == "received"
+    ]
+    # Verified: confirmed by its recipients, or checked by a second staff member.
+    confirmed_ids = {d["id"] for d in confirmed}
+    verified = [d for d in deliveries if d.get("checked") or d["id"] in confirmed_ids]
     return {
         "collaborators": len({p["collaborator"] for p in counting}),
         "pledges": len(counting),
@@ -162,7 +163,8 @@ def figures(state: dict[str, dict]) -> dict[str, int]:
         "needs_delivered": len(reached),
         "beneficiaries_reached": sum(n["beneficiaries"] for n in reached),
         "quantity_delivered": sum(d["quantity"] for d in deliveries),
-        "quantity_confirmed_by_recipients": confirmed,
+        "quantity_confirmed_by_recipients": sum(d["quantity"] for d in confirmed),
+        "quantity_verified": sum(d["quantity"] for d in verified),
     }
 
 

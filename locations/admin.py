@@ -179,6 +179,19 @@ class VerificationNoteForm(forms.Form):
     )
 
 
+class VerifyForm(VerificationNoteForm):
+    override_reason = forms.CharField(
+        label=_("Only to verify a contact you created or last changed (superusers): why"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Leave empty: no one verifies their own work. A superuser who must may give the reason "
+            "here; the public ledger records that the rule was set aside."
+        ),
+    )
+
+
 class ReplacementForm(VerificationNoteForm):
     replaced_by = forms.ModelChoiceField(
         label=_("Replaced by"),
@@ -260,9 +273,10 @@ class ContactPersonAdmin(
 
     @admin.action(description=_("Mark as verified…"), permissions=["change"])
     def mark_verified(self, request, queryset):
-        return self._note_action(
-            request, queryset, Verification.VERIFIED, gettext("Verified"), "mark_verified"
-        )
+        form = VerifyForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return self._verify_all(request, queryset, Verification.VERIFIED, **form.cleaned_data)
+        return action_form_page(self, request, queryset, form, gettext("Verified"), "mark_verified")
 
     @admin.action(description=_("Mark as unreachable…"), permissions=["change"])
     def mark_unreachable(self, request, queryset):

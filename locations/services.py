@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from ledger.services import record_override
 from locations.models import ContactPerson
 
 Verification = ContactPerson.Verification
@@ -12,6 +13,31 @@ Verification = ContactPerson.Verification
 
 class ContactError(Exception):
     """A verification that was refused; the message says why."""
+
+
+# What a verification is about: who wrote any of these cannot be the one who verifies them.
+AUTHORED_FIELDS = ("site", "name", "role", "phone", "email", "channel")
+
+
+def authors(contact: ContactPerson) -> set[int]:
+    """The staff who created the contact person, and who last changed their details (by the
+    contact's history): no one verifies their own work."""
+    rows = list(
+        contact.history.order_by("history_date", "history_id").values(
+            "history_user_id", *AUTHORED_FIELDS
+        )
+    )
+    if not rows:
+        return set()
+    found = {rows[0]["history_user_id"]}
+    changed = [
+        after["history_user_id"]
+        for before, after in zip(rows, rows[1:], strict=False)
+        if any(before[f] != after[f] for f in AUTHORED_FIELDS)
+    ]
+    if changed:
+        found.add(changed[-1])
+    return found - {None}
 
 
 @transaction.atomic
@@ -22,11 +48,28 @@ def verify_contact(
     by,
     note: str = "",
     replaced_by: ContactPerson | None = None,
+    override_reason: str = "",
 ) -> ContactPerson:
-    """Record what staff found when they called a contact person: verified, unreachable or replaced."""
+    """Record what staff found when they called a contact person: verified, unreachable or replaced.
+    Staff who created the contact or last changed their details do not verify them: another does.
+    A superuser who must may, with `override_reason`; the public ledger records that override."""
     if status not in (Verification.VERIFIED, Verification.UNREACHABLE, Verification.REPLACED):
         raise ContactError(_("Unknown verification status: %(status)s.") % {"status": status})
     contact = ContactPerson.objects.select_for_update().get(pk=contact.pk)
+    if status == Verification.VERIFIED and by is not None and by.pk in authors(contact):
+        if not (by.is_superuser and override_reason.strip()):
+            raise ContactError(
+                _(
+                    "You created this contact person or last changed their details: another staff "
+                    "member verifies them. (A superuser may override this with a reason, which the "
+                    "public ledger records.)"
+                )
+            )
+        record_override("verify_own_contact", contact.pk, by)
+        overridden = _("verified by its author (override): %(reason)s") % {
+            "reason": override_reason.strip()
+        }
+        note = f"{note} ({overridden})" if note else overridden
     if status == Verification.REPLACED:
         if replaced_by is None:
             raise ContactError(_("Name the replacement contact person."))

@@ -62,6 +62,7 @@ from donations.models import (
     Receipt,
     ReceiptState,
     receipt_state_sql,
+    verified_sql,
 )
 from ksbb.lib import snapshots
 from locations.models import Region
@@ -156,7 +157,7 @@ def data_version() -> str:
 
     Every pledge change and every delivery writes a PledgeEvent through donations.services, every
     change of a need's counters or fields moves its `updated_at`, and every change of an aid type's
-    reference value writes a history row; so a new delivery changes
+    reference value writes a history row, and so does a delivery's second check; so a new delivery changes
     the version at once, with no invalidation call in the services. Read where the figures are read
     (a replica, for the public page): a version ahead of the figures would cache stale ones under it."""
     receipts = Receipt._meta.db_table
@@ -166,13 +167,18 @@ def data_version() -> str:
                        (SELECT max(updated_at) FROM {Need._meta.db_table}),
                        (SELECT count(*) FROM {Need._meta.db_table}),
                        (SELECT max(history_id) FROM {AidType.history.model._meta.db_table}),
-                       (SELECT concat(max(id), '/', count(resolved_at)) FROM {receipts})"""
+                       (SELECT concat(max(id), '/', count(resolved_at)) FROM {receipts}),
+                       (SELECT max(history_id) FROM {Delivery.history.model._meta.db_table})"""
         )
-        event, need_updated, needs, aid_type_change, receipt = cursor.fetchone()
+        event, need_updated, needs, aid_type_change, receipt, delivery_change = cursor.fetchone()
     stamp = need_updated.timestamp() if need_updated else 0
     # The day: a delivery with no receipt turns from awaiting to unconfirmed with time alone.
     today = timezone.localdate()
-    return f"{event or 0}-{stamp:.6f}-{needs}-{aid_type_change or 0}-{receipt}-{today}"
+    # A delivery's second check writes its history row.
+    return (
+        f"{event or 0}-{stamp:.6f}-{needs}-{aid_type_change or 0}-{receipt}-"
+        f"{delivery_change or 0}-{today}"
+    )
 
 
 def figures(as_of: datetime.date | None = None) -> dict[str, Any]:
@@ -237,7 +243,7 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
         n=Count("pk"), reached=Sum("beneficiaries", filter=reached)
     ):
         categories[row["slug"]].update(needs=row["n"], beneficiaries_reached=_int(row["reached"]))
-    by_aid_type = _by_aid_type(needs, counted)
+    by_aid_type = _by_aid_type(needs, counted, _verified(deliveries, as_of))
     for c in categories.values():
         c.update(estimate([row for row in by_aid_type if row["category"] == c["slug"]]))
 
@@ -326,10 +332,23 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
     }
 
 
-def _by_aid_type(needs, counted) -> list[dict[str, Any]]:
-    """Per aid type, in its own unit: needs, quantity needed, pledged (counting pledges) and
-    delivered, with the reference value per unit and the estimated values (None: no estimate).
-    Two grouped queries."""
+def _verified(deliveries: QuerySet, as_of: datetime.date | None) -> dict[int, int]:
+    """Per aid type id: the quantity delivered and verified (by its recipients, or by a second
+    staff member), as known by `as_of`'s end. One grouped query."""
+    verified = verified_sql(end_of_day(as_of) if as_of else None)
+    return {
+        row["aid_type"]: _int(row["quantity"])
+        for row in deliveries.filter(verified)
+        .values(aid_type=F("pledge__need__aid_type"))
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    }
+
+
+def _by_aid_type(needs, counted, verified: dict[int, int]) -> list[dict[str, Any]]:
+    """Per aid type, in its own unit: needs, quantity needed, pledged (counting pledges),
+    delivered (recorded) and of that verified (`verified`, by aid type id), with the reference
+    value per unit and the estimated values (None: no estimate). Two grouped queries."""
     pledged = {
         row["aid_type"]: _int(row["quantity"])
         for row in counted.values(aid_type=F("need__aid_type")).annotate(quantity=Sum("quantity"))
@@ -350,6 +369,7 @@ def _by_aid_type(needs, counted) -> list[dict[str, Any]]:
             "quantity_needed": _int(row["needed"]),
             "quantity_pledged": pledged.get(row["aid_type"], 0),
             "quantity_delivered": _int(row["delivered"]),
+            "quantity_verified": verified.get(row["aid_type"], 0),
         }
         value = row["unit_value"]
         rows.append(
@@ -585,7 +605,7 @@ snapshots.register(
     _build_figures,
     version=data_version,
     expensive=True,
-    revision=3,
+    revision=4,
     period=snapshots.PUBLIC_PERIOD,
 )
 snapshots.register(
@@ -593,6 +613,6 @@ snapshots.register(
     _build_home,
     version=data_version,
     expensive=True,
-    revision=3,
+    revision=4,
     period=snapshots.PUBLIC_PERIOD,
 )

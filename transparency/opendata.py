@@ -16,10 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, QuerySet, Sum
 from django.http import HttpResponse, StreamingHttpResponse
 
-from donations.models import Collaborator
+from donations.models import Collaborator, verified_sql
 from ksbb.lib.cells import safe_cell
 from ledger.models import Checkpoint
 from locations.models import Site
@@ -308,6 +308,8 @@ DELIVERY_COLUMNS = [
     Column("opd", "#org+facilitator+name"),
     Column("recipients", "#status+recipients"),
     Column("quantity_received", "#output+received+num"),
+    Column("second_check", "#status+checked"),
+    Column("verified", "#status+verified"),
     Column("site_id", "#loc+id"),
     Column("kecamatan_code", "#adm3+code"),
     Column("kota_code", "#adm2+code"),
@@ -339,6 +341,11 @@ def _delivery_rows(as_of=None) -> Iterator[dict]:
             pledge_ref=F("pledge_id"),
             received=F("receipt__quantity_received"),
             answered_at=F("receipt__created_at"),
+            checked_then=F("checked_at"),
+            verified=ExpressionWrapper(
+                verified_sql(figures.end_of_day(as_of) if as_of else None),
+                output_field=BooleanField(),
+            ),
         )
         .iterator(chunk_size=2000)
     ):
@@ -346,6 +353,10 @@ def _delivery_rows(as_of=None) -> Iterator[dict]:
         answered = row.pop("answered_at")
         said = answered is not None and (as_of is None or answered < figures.end_of_day(as_of))
         row["quantity_received"] = row.pop("received") if said else None
+        checked = row.pop("checked_then")
+        row["second_check"] = checked is not None and (
+            as_of is None or checked < figures.end_of_day(as_of)
+        )
         row["opd"] = row.pop("opd_name")
         row["pledge_id"] = row.pop("pledge_ref")
         yield _public(row)
@@ -445,6 +456,7 @@ _PER_AID_TYPE = [
     "quantity_needed",
     "quantity_pledged",
     "quantity_delivered",
+    "quantity_verified",
     "unit_value",
     "value_needed",
     "value_pledged",

@@ -40,6 +40,9 @@ from needs import services as needs_services
 from needs.models import AidType, Need, NeedSeries, Proposal
 
 STAFF_USERNAME = "demo-petugas"
+# The colleague who makes the second check of deliveries the first recorded (no one checks their
+# own work, docs/staff.md).
+CHECKER_USERNAME = "demo-pemeriksa"
 
 
 def demo_exists() -> bool:
@@ -47,11 +50,12 @@ def demo_exists() -> bool:
     return Need.objects.filter(external_ref__startswith=NEED_PREFIX).exists()
 
 
-def demo_staff():
-    """The staff member the demo's verifications and pledge steps are recorded against. No login."""
+def demo_staff(username: str = STAFF_USERNAME, first_name: str = "Petugas"):
+    """The staff member the demo's verifications and pledge steps are recorded against (or, by
+    `username`, their colleague). No login."""
     user, created = get_user_model().objects.get_or_create(
-        username=STAFF_USERNAME,
-        defaults={"first_name": "Petugas", "last_name": "Demo", "is_staff": True},
+        username=username,
+        defaults={"first_name": first_name, "last_name": "Demo", "is_staff": True},
     )
     if created:
         user.set_unusable_password()
@@ -151,7 +155,8 @@ def _write_contacts(plans, site_ids, staff, created: Counter) -> None:
         for p, site_id in todo
         for c in p.contacts
     ]
-    create_contacts([row for _c, row in rows], by=staff, reason=_("Demo data"))
+    # As the sites import makes them (no staff member wrote them), so demo staff may verify them.
+    create_contacts([row for _c, row in rows], by=None, reason=_("Demo data"))
     created["contacts"] = len(rows)
     saved = {id(c): row for c, row in rows}
     for p, _site_id in todo:
@@ -326,9 +331,14 @@ def _answer_deliveries(after_pledge: int, staff, created: Counter) -> None:
         for c in ContactPerson.objects.filter(verification_status=Verification.VERIFIED)
     }
     disputes = 0
+    checker = demo_staff(CHECKER_USERNAME, "Pemeriksa")
     for i, delivery in enumerate(deliveries):
         contact = contacts.get(delivery.pledge.need.site_id)
         turn = i % RECEIPT_CYCLE
+        if i % 3 == 0:
+            # A colleague's second check: some deliveries are verified without the recipients.
+            services.check_delivery(delivery, by=checker)
+            created["second checks"] += 1
         if contact is None or turn == UNANSWERED:
             continue
         if turn == DISPUTED:

@@ -59,6 +59,7 @@ ACTION_DATA = {
     "revoke_link": {},
     "resolve_disputes": {"apply": "1", "resolution": "Matrix"},
     "erase_collaborators": {"apply": "1", "reason": "Matrix"},
+    "check_deliveries": {"apply": "1", "override_reason": ""},
     "approve_proposals": {"apply": "1", "reason": "Matrix"},
     "continue_series": {},
     "refuse_proposals": {"apply": "1", "reason": "Matrix"},

@@ -216,6 +216,16 @@ class TestWithoutFiles:
         assert Receipt.objects.open_disputes().exists()
         assert Receipt.objects.exclude(resolved_at=None).exists()
 
+    def test_some_deliveries_had_a_colleagues_second_check(self, db):
+        from django.db.models import F
+
+        from donations.models import Delivery
+
+        checked = Delivery.objects.exclude(checked_at=None)
+        assert checked.exists() and not checked.filter(checked_by=F("recorded_by")).exists()
+        unverified = [d for d in Delivery.objects.select_related("receipt") if not d.is_verified]
+        assert unverified  # and some are recorded only
+
     def test_make_run_prints_a_contact_persons_link(self, db, settings, client):
         settings.DEBUG = True
         out = io.StringIO()

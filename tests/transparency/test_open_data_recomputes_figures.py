@@ -59,11 +59,14 @@ def recompute(client) -> dict:
         aid_types[r["category"], r["aid_type"]]["quantity_pledged"] += n(r["quantity"])
     for r in deliveries:
         categories[r["category"]]["deliveries"] += 1
+        if r["verified"] == "true":
+            aid_types[r["category"], r["aid_type"]]["quantity_verified"] += n(r["quantity"])
     for slug, c in categories.items():
         c["collaborators"] = len(refs["cat", slug])
     totals = defaultdict(int)
     for (slug, name), a in aid_types.items():
         value = a["unit_value"] = values[slug, name]
+        a["value_verified"] = None if value is None else a["quantity_verified"] * value
         for into in (categories[slug], totals):
             into["aid_types_without_estimate"] += value is None
             into["needs_without_estimate"] += a["needs"] if value is None else 0
@@ -185,8 +188,11 @@ def test_the_fixed_set_recomputes(client, jakarta, province_staff):
 
 def random_set(staff, seed: int) -> None:
     """Needs in random places and categories; collaborators of every kind, some anonymous; pledges
-    that stay, confirm, get delivered in part or whole, or leave the flow (some after a delivery)."""
+    that stay, confirm, get delivered in part or whole, or leave the flow (some after a delivery);
+    deliveries that their recipients confirm or dispute, that a second staff member checks, or
+    neither."""
     rng = random.Random(seed)
+    checker = factories.UserFactory(username="pemeriksa", is_staff=True)
     kelurahan = list(Region.objects.kelurahan().order_by("code")[::11])
     aid_types = list(AidType.objects.order_by("pk"))
     for aid_type in aid_types[::2]:  # the others have no reference value: "no estimate"
@@ -235,13 +241,25 @@ def random_set(staff, seed: int) -> None:
             schedule(pledge, staff)
             qty = pledge.quantity if fate == "whole" else max(1, pledge.quantity // 2)
             if qty < pledge.quantity or fate == "whole":
-                services.record_delivery(
+                delivery = services.record_delivery(
                     pledge,
                     quantity=qty,
                     delivered_on=datetime.date(2020, rng.randint(9, 12), rng.randint(1, 28)),
                     opd=opd,
                     actor=actor,
                 )
+                verified_by = rng.choice(["nobody", "recipients", "checker"])
+                if verified_by == "checker":
+                    services.check_delivery(delivery, by=checker)
+                elif verified_by == "recipients":
+                    services.record_receipt(
+                        delivery,
+                        contact=None,
+                        outcome=rng.choice(["received", "not_received"]),
+                        quantity_received=None,
+                        received_by="Bu Wati",
+                        note="catatan",
+                    )
             if fate == "part_then_cancel" and qty < pledge.quantity:
                 services.cancel(pledge, actor=actor)
 

@@ -98,9 +98,10 @@ def test_the_uncached_page_runs_a_fixed_number_of_queries(en, data, django_asser
         services.pledge(
             need=data["needs"]["a"], collaborator=factories.CollaboratorFactory(), quantity=1
         )
-    # version, ~19 aggregates (totals, per category, per status, per kind, per region, timeline),
+    # version, ~20 aggregates (totals, per category, per status, per kind, per region, timeline,
+    # verified deliveries),
     # the categories, then the collaborator page (count, rows, details, receipts), the ledger's
     # head and checkpoints: none per row.
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(28):
         response = en.get(URL)
     assert 'rel="next"' in response.content.decode()
