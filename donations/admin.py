@@ -37,7 +37,7 @@ from donations.models import (
     ReceiptState,
     receipt_state_sql,
 )
-from ksbb.lib.admin import action_form_page, admin_link, without_tokens
+from ksbb.lib.admin import action_form_page, admin_link, apply_to_each, without_tokens
 from ksbb.lib.admin_export import ExportActionsMixin
 from ksbb.lib.private_files import private_file_response
 from locations.admin import area_filters
@@ -109,22 +109,17 @@ class CollaboratorAdmin(PersonalDataAdminMixin, AreaScopedAdminMixin, admin.Mode
             return action_form_page(
                 self, request, queryset, form, gettext("Erase personal data"), "erase_collaborators"
             )
-        done = []
-        for collaborator in queryset.order_by("pk"):
-            try:
-                services.erase_collaborator(
-                    collaborator, by=request.user, reason=form.cleaned_data["reason"]
-                )
-            except services.PledgeError as e:
-                self.message_user(request, f"{collaborator.public_id}: {e.message}", messages.ERROR)
-            else:
-                done.append(collaborator.public_id)
-        if done:
-            self.message_user(
-                request,
-                gettext("Erased, now “Anonim”: %(ids)s.") % {"ids": ", ".join(done)},
-                messages.SUCCESS,
-            )
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda collaborator: services.erase_collaborator(
+                collaborator, by=request.user, reason=form.cleaned_data["reason"]
+            ),
+            refused=services.PledgeError,
+            success=lambda names: gettext("Erased, now “Anonim”: %(ids)s.") % {"ids": names},
+            name=lambda collaborator: collaborator.public_id,
+        )
         return None
 
 
@@ -866,22 +861,17 @@ class DeliveryAdmin(ExportActionsMixin, AreaScopedAdminMixin, ReadOnlyMixin, Rea
             return action_form_page(
                 self, request, queryset, form, gettext("Second check"), "check_deliveries"
             )
-        done = []
-        for delivery in queryset.order_by("pk"):
-            try:
-                services.check_delivery(
-                    delivery, by=request.user, override_reason=form.cleaned_data["override_reason"]
-                )
-            except services.PledgeError as e:
-                self.message_user(request, e.message, messages.ERROR)
-            else:
-                done.append(f"#{delivery.pk}")
-        if done:
-            self.message_user(
-                request,
-                gettext("Checked: %(deliveries)s.") % {"deliveries": ", ".join(done)},
-                messages.SUCCESS,
-            )
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda delivery: services.check_delivery(
+                delivery, by=request.user, override_reason=form.cleaned_data["override_reason"]
+            ),
+            refused=services.PledgeError,
+            success=lambda names: gettext("Checked: %(deliveries)s.") % {"deliveries": names},
+            name=lambda delivery: f"#{delivery.pk}",
+        )
         return None
 
     def get_queryset(self, request):
@@ -1015,22 +1005,17 @@ class ReceiptAdmin(PersonalDataAdminMixin, AreaScopedAdminMixin, ReadOnlyMixin, 
             return action_form_page(
                 self, request, queryset, form, gettext("Resolve disputes"), "resolve_disputes"
             )
-        done = []
-        for receipt in queryset.order_by("pk"):
-            try:
-                services.resolve_dispute(
-                    receipt, by=request.user, resolution=form.cleaned_data["resolution"]
-                )
-            except services.PledgeError as e:
-                self.message_user(request, f"{receipt}: {e.message}", messages.ERROR)
-            else:
-                done.append(f"#{receipt.pk}")
-        if done:
-            self.message_user(
-                request,
-                gettext("Resolved: %(receipts)s.") % {"receipts": ", ".join(done)},
-                messages.SUCCESS,
-            )
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda receipt: services.resolve_dispute(
+                receipt, by=request.user, resolution=form.cleaned_data["resolution"]
+            ),
+            refused=services.PledgeError,
+            success=lambda names: gettext("Resolved: %(receipts)s.") % {"receipts": names},
+            done_name=lambda receipt, _resolved: f"#{receipt.pk}",
+        )
         return None
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from ksbb.lib.admin import action_form_page
+from ksbb.lib.admin import action_form_page, apply_to_each
 from ksbb.lib.admin_export import ExportActionsMixin
 from ksbb.lib.phones import PhoneNumberField
 from locations import services
@@ -249,21 +249,17 @@ class ContactPersonAdmin(
         services.save_contact(obj, by=request.user)
 
     def _verify_all(self, request, queryset, status, **kwargs):
-        done = []
-        for contact in queryset.order_by("pk"):
-            try:
-                services.verify_contact(contact, status, by=request.user, **kwargs)
-            except services.ContactError as e:
-                self.message_user(request, f"{contact}: {e}", messages.ERROR)
-            else:
-                done.append(str(contact))
-        if done:
-            self.message_user(
-                request,
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda contact: services.verify_contact(contact, status, by=request.user, **kwargs),
+            refused=services.ContactError,
+            success=lambda names: (
                 gettext("%(status)s: %(contacts)s.")
-                % {"status": Verification(status).label, "contacts": ", ".join(done)},
-                messages.SUCCESS,
-            )
+                % {"status": Verification(status).label, "contacts": names}
+            ),
+        )
 
     def _note_action(self, request, queryset, status, title, action):
         form = VerificationNoteForm(request.POST if "apply" in request.POST else None)

@@ -13,7 +13,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from ksbb.lib.admin import action_form_page
+from ksbb.lib.admin import action_form_page, apply_to_each
 from ksbb.lib.admin_export import ExportActionsMixin
 from locations.admin_history import ReadOnlyHistoryAdmin
 from locations.scoping import AreaScopedAdminMixin
@@ -398,16 +398,15 @@ class ProposalAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
         form = form_class(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
             return action_form_page(self, request, queryset, form, title, action)
-        done = []
-        for proposal in queryset.order_by("pk"):
-            try:
-                decide(proposal, by=request.user, reason=form.cleaned_data["reason"])
-            except services.NeedError as e:
-                self.message_user(request, f"#{proposal.pk}: {e.message}", messages.ERROR)
-            else:
-                done.append(f"#{proposal.pk}")
-        if done:
-            self.message_user(request, f"{title}: {', '.join(done)}.", messages.SUCCESS)
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda proposal: decide(proposal, by=request.user, reason=form.cleaned_data["reason"]),
+            refused=services.NeedError,
+            success=lambda names: f"{title}: {names}.",
+            name=lambda proposal: f"#{proposal.pk}",
+        )
         return None
 
     @admin.action(description=_("Approve the selected proposals…"), permissions=["change"])
@@ -520,17 +519,12 @@ class NeedSeriesAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Confirm the next period (still needed)"), permissions=["change"])
     def continue_series(self, request, queryset):
-        done = []
-        for series in queryset.order_by("pk"):
-            try:
-                need = services.continue_series(series, by=request.user)
-            except services.NeedError as e:
-                self.message_user(request, f"{series}: {e.message}", messages.ERROR)
-            else:
-                done.append(f"{series} ({need.period_start})")
-        if done:
-            self.message_user(
-                request,
-                gettext("Next period published: %(series)s.") % {"series": ", ".join(done)},
-                messages.SUCCESS,
-            )
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda series: services.continue_series(series, by=request.user),
+            refused=services.NeedError,
+            success=lambda names: gettext("Next period published: %(series)s.") % {"series": names},
+            done_name=lambda series, need: f"{series} ({need.period_start})",
+        )

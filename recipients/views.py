@@ -168,11 +168,7 @@ def propose_change(request, token: str, pk: int):
     link, refused = _open(request, token)
     if refused:
         return refused
-    need = get_object_or_404(
-        Need.objects.published().filter(status__in=SHOWN_NEED_STATUSES),
-        pk=pk,
-        site=link.contact.site,
-    )
+    need = _site_need(link, pk)
     return _submitted(
         request,
         link,
@@ -214,6 +210,15 @@ def continue_series(request, token: str, pk: int):
     return _back(token, "berulang", done, f"series-{series.pk}")
 
 
+def _site_need(link, pk: int) -> Need:
+    """One of the link's site's needs as its page shows them; any other is a 404."""
+    return get_object_or_404(
+        Need.objects.published().filter(status__in=SHOWN_NEED_STATUSES),
+        pk=pk,
+        site=link.contact.site,
+    )
+
+
 def _back(token: str, key: str, value, anchor: str):
     url = reverse("recipients:home", args=[token])
     response = redirect(f"{url}?{key}={value}#{anchor}")
@@ -228,11 +233,7 @@ def confirm_need(request, token: str, pk: int):
     link, refused = _open(request, token)
     if refused:
         return refused
-    need = get_object_or_404(
-        Need.objects.published().filter(status__in=SHOWN_NEED_STATUSES),
-        pk=pk,
-        site=link.contact.site,
-    )
+    need = _site_need(link, pk)
     try:
         need_services.confirm(need, by_contact=True)
         done = str(need.pk)

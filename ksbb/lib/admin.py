@@ -3,7 +3,7 @@
 import functools
 import re
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -36,6 +36,26 @@ def action_form_page(
         **(extra or {}),
     }
     return TemplateResponse(request, "admin/ksbb_action_form.html", ctx)
+
+
+def apply_to_each(
+    model_admin, request, queryset, change, *, refused, success, name=str, done_name=None
+) -> None:
+    """An admin action's work: `change(obj)` (a service, one transaction) for each selected object
+    in turn. A refusal (an exception of the `refused` classes) is an error message naming its
+    object and leaves the others to proceed; then one message `success(", ".join(names))` for the
+    objects that went through, each named by `done_name(obj, result)` (default: `name(obj)`)."""
+    done = []
+    for obj in queryset.order_by("pk"):
+        try:
+            result = change(obj)
+        except refused as e:
+            reason = getattr(e, "message", None) or str(e)
+            model_admin.message_user(request, f"{name(obj)}: {reason}", messages.ERROR)
+        else:
+            done.append(done_name(obj, result) if done_name else name(obj))
+    if done:
+        model_admin.message_user(request, success(", ".join(done)), messages.SUCCESS)
 
 
 @functools.cache
