@@ -6,8 +6,9 @@ the name of who received it (personal data)."""
 
 import django.db.models.deletion
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+from ksbb.lib.grants import grant_to_groups
 
 import donations.models
 
@@ -20,18 +21,7 @@ GRANTS = {
 
 def grant(apps, schema_editor):
     """Also called by tests.factories.seed_staff_groups."""
-    app_config = apps.get_app_config("donations")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        permissions = Permission.objects.filter(
-            content_type__app_label="donations", codename__in=codenames
-        )
-        for group in Group.objects.filter(name=name):
-            group.permissions.add(*permissions)
+    grant_to_groups(apps, "donations", GRANTS)
 
 
 class Migration(migrations.Migration):

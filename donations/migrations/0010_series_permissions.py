@@ -4,6 +4,8 @@ groups this app's 0002 made. Data only."""
 
 from django.db import migrations
 
+from ksbb.lib.grants import grant_to_groups
+
 GRANTS = {
     "Provincial staff": ["view_needseries", "add_needseries", "change_needseries"],
     "Area officer": ["view_needseries", "add_needseries", "change_needseries"],
@@ -13,20 +15,7 @@ GRANTS = {
 
 def grant(apps, schema_editor):
     """Also called by tests.factories.seed_staff_groups."""
-    from django.contrib.auth.management import create_permissions
-
-    app_config = apps.get_app_config("needs")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        permissions = Permission.objects.filter(
-            content_type__app_label="needs", codename__in=codenames
-        )
-        for group in Group.objects.filter(name=name):
-            group.permissions.add(*permissions)
+    grant_to_groups(apps, "needs", GRANTS)
 
 
 class Migration(migrations.Migration):
