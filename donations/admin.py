@@ -21,9 +21,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from donations import holds, services
+from donations import holds, services, vetting
 from donations.converters import TokenConverter
-from donations.forms import DeliveryForm, ErasureForm, ReasonForm, ScheduleForm, SecondCheckForm
+from donations.forms import (
+    DeliveryForm,
+    ErasureForm,
+    ReasonForm,
+    ScheduleForm,
+    SecondCheckForm,
+    VettingRefusalForm,
+)
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -35,6 +42,8 @@ from donations.models import (
     PledgeStatus,
     Receipt,
     ReceiptState,
+    Vetting,
+    VettingDecision,
     receipt_state_sql,
 )
 from ksbb.lib.admin import action_form_page, admin_link, apply_to_each, without_tokens
@@ -76,27 +85,148 @@ def shown_name(prefix: str = ""):
     )
 
 
+class CollaboratorForm(forms.ModelForm):
+    def clean_kind(self):
+        # What services.save_collaborator refuses, said on the field.
+        kind = self.cleaned_data["kind"]
+        if kind == Collaborator.Kind.INDIVIDUAL and self.instance.vetting != Vetting.NOT_ASKED:
+            raise forms.ValidationError(
+                _("An organisation that asked to be vetted cannot become an individual.")
+            )
+        return kind
+
+
+class VettingDecisionInline(ReadOnlyMixin, admin.TabularInline):
+    model = VettingDecision
+    fields = ["at", "vetting", "by", "reason"]
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class VettedFilter(admin.SimpleListFilter):
+    title = _("vetting")
+    parameter_name = "vetting"
+
+    def lookups(self, request, model_admin):
+        return Vetting.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Vetting.values:
+            return queryset.filter(vetting=self.value())
+        return queryset
+
+
 @admin.register(Collaborator)
 class CollaboratorAdmin(PersonalDataAdminMixin, AreaScopedAdminMixin, admin.ModelAdmin):
     """Collaborators. Staff bound to an area see only those with a pledge there; e-mail, phone
-    and an anonymous donor's real name only with the personal-data permission (recorded)."""
+    and an anonymous donor's real name only with the personal-data permission (recorded).
+    Organisations are vetted here (docs/staff.md, "Vetted organisations"): their statement letter is
+    read through letter_view, by staff who may vet, and each decision is kept below."""
 
     area_lookup = "pledges__" + PLEDGE_AREA
     area_lookup_many = True
     # Why a donor was erased may name them: shown only with the right too.
     personal_fields = ("public_name", "email", "phone", "erase_reason")
     personal_search_fields = ("public_name", "email")
-    list_display = ["__str__", "kind", "is_anonymous", "created_at", "erased_at"]
-    list_filter = ["kind", "is_anonymous", ("erased_at", admin.EmptyFieldListFilter)]
+    list_display = ["__str__", "kind", "vetting", "is_anonymous", "created_at", "erased_at"]
+    list_filter = [
+        "kind",
+        VettedFilter,
+        "is_anonymous",
+        ("erased_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["shown_name"]
-    readonly_fields = ["public_id", "erased_at", "erased_by", "erase_reason"]
-    actions = ["erase_collaborators"]
+    readonly_fields = [
+        "public_id",
+        "erased_at",
+        "erased_by",
+        "erase_reason",
+        "vetting",
+        "legal_id",
+        "letter",
+        "vetting_submitted_at",
+        "vetted_at",
+        "vetting_reason",
+    ]
+    inlines = [VettingDecisionInline]
+    actions = ["vet_organisations", "refuse_vetting", "erase_collaborators"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(shown_name=shown_name())
 
+    form = CollaboratorForm
+
+    def save_model(self, request, obj, form, change):
+        services.save_collaborator(obj, changed=form.changed_data if change else None)
+
     def has_erase_permission(self, request) -> bool:
         return request.user.has_perm("donations.erase_personal_data")
+
+    def has_vet_permission(self, request) -> bool:
+        return request.user.has_perm("donations.vet_collaborator")
+
+    @admin.display(description=_("statement letter"))
+    def letter(self, collaborator):
+        if not collaborator.statement_letter:
+            return "–"
+        url = reverse("admin:donations_collaborator_letter", args=[collaborator.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Open the letter"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/letter/",
+                self.admin_site.admin_view(self.letter_view),
+                name="donations_collaborator_letter",
+            ),
+            *super().get_urls(),
+        ]
+
+    def letter_view(self, request, object_id):
+        """The statement letter, to staff who may vet and may view this collaborator."""
+        collaborator = self.get_object(request, unquote(object_id))
+        if collaborator is None or not self.has_view_permission(request, collaborator):
+            raise Http404
+        if not self.has_vet_permission(request):
+            raise PermissionDenied
+        if not collaborator.statement_letter:
+            raise Http404
+        return private_file_response(collaborator.statement_letter)
+
+    @admin.action(description=_("Vet: a verified organisation"), permissions=["vet"])
+    def vet_organisations(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda collaborator: services.decide_vetting(
+                collaborator, by=request.user, vetted=True
+            ),
+            refused=services.PledgeError,
+            success=lambda names: gettext("Verified organisations: %(names)s.") % {"names": names},
+        )
+
+    @admin.action(description=_("Refuse the vetting, with a reason…"), permissions=["vet"])
+    def refuse_vetting(self, request, queryset):
+        form = VettingRefusalForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return action_form_page(
+                self, request, queryset, form, gettext("Refuse the vetting"), "refuse_vetting"
+            )
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda collaborator: services.decide_vetting(
+                collaborator, by=request.user, vetted=False, reason=form.cleaned_data["reason"]
+            ),
+            refused=services.PledgeError,
+            success=lambda names: gettext("Vetting refused: %(names)s.") % {"names": names},
+        )
+        return None
 
     @admin.action(
         description=_("Erase personal data, on the donor's request…"), permissions=["erase"]
@@ -191,11 +321,26 @@ def with_flags(queryset):
         site_id=OuterRef("need__site_id"), verification_status=VERIFIED
     )
     disputes = Receipt.objects.filter(delivery__pledge=OuterRef("pk")).open_disputes()
-    return queryset.annotate(
+    return vetting.annotate(queryset).annotate(
         has_overlap=Exists(other_need),
         site_verified=Exists(verified),
         has_dispute=Exists(disputes),
     )
+
+
+class AwaitingVettingFilter(admin.SimpleListFilter):
+    """Pledges that cannot be scheduled until their organisation is vetted (donations.vetting)."""
+
+    title = _("organisation's vetting")
+    parameter_name = "vetting"
+
+    def lookups(self, request, model_admin):
+        return [("awaits", _("Waits for the organisation's vetting"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaits":
+            return queryset.filter(vetting.awaits_vetting(), status__in=HOLDING_STATUSES)
+        return queryset
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -346,6 +491,7 @@ class PledgeAdmin(
         CategoryFilter,
         *area_filters(PLEDGE_AREA),
         "collaborator__kind",
+        AwaitingVettingFilter,
         AgeFilter,
         DeadlineFilter,
         OverdueFilter,
@@ -440,6 +586,14 @@ class PledgeAdmin(
             notes.append(gettext("overlap"))
         if pledge.is_holding and not pledge.site_verified:
             notes.append(gettext("no verified contact"))
+        if pledge.awaits_vetting and pledge.status in (
+            PledgeStatus.SUBMITTED,
+            PledgeStatus.CONFIRMED,
+        ):
+            notes.append(
+                gettext("waits for the organisation's vetting (%(state)s)")
+                % {"state": pledge.collaborator.get_vetting_display()}
+            )
         if pledge.is_holding:
             now = timezone.now()
             if pledge.hold_until <= now:

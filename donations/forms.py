@@ -150,6 +150,42 @@ class ReasonForm(forms.Form):
     )
 
 
+class VettingRefusalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to the organisation, for it to put right, and kept with the decision."),
+    )
+
+
+class VettingRequestForm(forms.Form):
+    """What an organisation sends to be vetted, from its private pledge page. The service checks
+    both fields (donations.vetting); this form only collects them."""
+
+    legal_id = forms.CharField(
+        label=_("Legal identity"),
+        max_length=100,
+        help_text=_(
+            "The NIB (13 digits) of a business, or the registration number of a foundation or "
+            "association (e.g. AHU-0012345.AH.01.04.Tahun 2020)."
+        ),
+    )
+    statement_letter = forms.FileField(
+        label=_("Statement letter"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["statement_letter"].help_text = _(
+            "A letter on the organisation's letterhead, signed by its leadership, stating its "
+            "pledge: a PDF or a photo, at most %(mb)s MB. Only staff read it; it is never published."
+        ) % {"mb": settings.KSBB_STATEMENT_MAX_BYTES // (1024 * 1024)}
+
+
 class ScheduleForm(forms.Form):
     scheduled_for = forms.DateField(
         label=_("Delivery date"),

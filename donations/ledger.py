@@ -2,8 +2,19 @@
 Public fields only: a pledge by its number (never its private token), a collaborator by its id (its
 public name is published beside the ledger, and erasable), no e-mail, phone or contact's name."""
 
-from donations.models import Delivery, Pledge, Receipt
+from donations.models import Collaborator, Delivery, Pledge, Receipt
 from ledger.services import record
+
+
+def collaborator_state(collaborator: Collaborator) -> dict:
+    """Keyed by its public id, with no name: a change of public name shows as an entry whose data
+    did not change (the name itself is in `ledger_names`, which erasure may change)."""
+    return {
+        "id": collaborator.public_id,
+        "kind": collaborator.kind,
+        "anonymous": collaborator.is_anonymous,
+        "vetting": collaborator.vetting,
+    }
 
 
 def pledge_state(pledge: Pledge) -> dict:
@@ -37,6 +48,10 @@ def receipt_state(receipt: Receipt) -> dict:
         "quantity_received": receipt.quantity_received,
         "resolved": receipt.resolved_at is not None,
     }
+
+
+def record_collaborator(collaborator: Collaborator) -> None:
+    record("collaborator", collaborator_state(collaborator))
 
 
 def record_pledge(pledge: Pledge) -> None:

@@ -22,6 +22,22 @@ def new_public_id() -> str:
     return "k" + secrets.token_hex(8)
 
 
+def statement_path(collaborator: "Collaborator", filename: str) -> str:
+    # A random name, as for evidence photos: the file has no public address and its name says nothing.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "pdf"
+    return f"statements/{secrets.token_hex(16)}.{ext}"
+
+
+class Vetting(models.TextChoices):
+    """Where an organisation stands with the staff who vet collaborators (docs/staff.md, "Vetted
+    organisations"). Individuals are never asked and stay NOT_ASKED."""
+
+    NOT_ASKED = "not_asked", _("Not submitted")
+    PENDING = "pending", _("Awaiting vetting")
+    VETTED = "vetted", _("Verified organisation")
+    REFUSED = "refused", _("Refused")
+
+
 class Collaborator(models.Model):
     """A person or organisation that gives (kolaborator / donatur).
 
@@ -68,6 +84,41 @@ class Collaborator(models.Model):
     erase_reason = models.TextField(
         _("erased on whose request"), blank=True, default="", db_default="", editable=False
     )
+    # Vetting (organisations only): written by donations.services.submit_vetting and
+    # decide_vetting, each decision kept in VettingDecision. db_default: the benchmarks' SQL.
+    legal_id = models.CharField(
+        _("legal identity"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text=_("NIB for a business, the registration number (AHU) for a foundation."),
+    )
+    statement_letter = models.FileField(
+        _("statement letter"),
+        upload_to=statement_path,
+        blank=True,
+        default="",
+        db_default="",
+        max_length=100,
+        editable=False,
+    )
+    vetting = models.CharField(
+        _("vetting"),
+        max_length=10,
+        choices=Vetting.choices,
+        default=Vetting.NOT_ASKED,
+        db_default=Vetting.NOT_ASKED,
+        editable=False,
+    )
+    vetting_submitted_at = models.DateTimeField(
+        _("vetting asked on"), null=True, blank=True, editable=False
+    )
+    vetted_at = models.DateTimeField(_("vetting decided on"), null=True, blank=True, editable=False)
+    vetting_reason = models.TextField(
+        _("reason of the refusal"), blank=True, default="", db_default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("collaborator")
@@ -77,6 +128,7 @@ class Collaborator(models.Model):
             # Staff exports of admin lists carry e-mails, phones and contact names only with this.
             ("export_personal_data", _("Can export personal data (donors' and contact persons')")),
             ("erase_personal_data", _("Can erase a donor's personal data on their request")),
+            ("vet_collaborator", _("Can vet organisations and read their statement letters")),
         ]
         constraints = [
             # One collaborator per e-mail address, whatever its case: a returning donor is recognised.
@@ -91,7 +143,35 @@ class Collaborator(models.Model):
             models.CheckConstraint(
                 name="collaborator_erased_keeps_nothing",
                 condition=Q(erased_at__isnull=True)
-                | Q(is_anonymous=True, phone="", email__endswith="@erased.invalid"),
+                | Q(
+                    is_anonymous=True,
+                    phone="",
+                    email__endswith="@erased.invalid",
+                    legal_id="",
+                    statement_letter="",
+                ),
+            ),
+            models.CheckConstraint(
+                name="collaborator_individuals_not_vetted",
+                condition=~Q(kind="individual")
+                | Q(vetting=Vetting.NOT_ASKED, legal_id="", statement_letter=""),
+                violation_error_message=_(
+                    "An individual is never vetted: only organisations give a legal identity."
+                ),
+            ),
+            models.CheckConstraint(
+                name="collaborator_vetting_pending_complete",
+                condition=~Q(vetting=Vetting.PENDING)
+                | (Q(vetting_submitted_at__isnull=False) & ~Q(legal_id="")),
+            ),
+            models.CheckConstraint(
+                name="collaborator_vetting_decided_when",
+                condition=Q(vetting__in=[Vetting.VETTED, Vetting.REFUSED], vetted_at__isnull=False)
+                | Q(vetting__in=[Vetting.NOT_ASKED, Vetting.PENDING], vetted_at__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="collaborator_refusal_has_reason",
+                condition=~Q(vetting=Vetting.REFUSED) | Q(vetting_reason__regex=r"\S"),
             ),
         ]
 
@@ -104,6 +184,53 @@ class Collaborator(models.Model):
     def display_name(self) -> str:
         """What the public sees."""
         return str(_("Anonymous")) if self.is_anonymous else self.public_name
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind != self.Kind.INDIVIDUAL
+
+    @property
+    def is_vetted(self) -> bool:
+        """The public "verified organisation" mark."""
+        return self.vetting == Vetting.VETTED
+
+
+class VettingDecision(models.Model):
+    """Each step of an organisation's vetting, in order: who asked or decided, when, and why. Kept
+    when the collaborator's personal data is erased (it holds none: no legal identity, no file)."""
+
+    collaborator = models.ForeignKey(
+        Collaborator,
+        verbose_name=_("collaborator"),
+        on_delete=models.CASCADE,
+        related_name="vetting_decisions",
+    )
+    vetting = models.CharField(_("vetting"), max_length=10, choices=Vetting.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the organisation itself, through its private pledge link."),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("vetting decision")
+        verbose_name_plural = _("vetting decisions")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="vetting_decision_staff_decides",
+                condition=~Q(vetting__in=["vetted", "refused"]) | Q(by__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_vetting_display()} {self.at:%Y-%m-%d}"
 
 
 class Opd(models.Model):

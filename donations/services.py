@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from donations import holds, ledger, mail
+from donations import holds, ledger, mail, vetting
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -30,6 +30,8 @@ from donations.models import (
     PledgeEvent,
     PledgeStatus,
     Receipt,
+    Vetting,
+    VettingDecision,
 )
 from ksbb.lib import photos
 from ledger.services import record_override
@@ -179,7 +181,28 @@ def _collaborator_for(details: DonorDetails) -> Collaborator:
     if not created and not details.show_name and not collaborator.is_anonymous:
         collaborator.is_anonymous = True
         collaborator.save(update_fields=["is_anonymous"])
+        ledger.record_collaborator(collaborator)
+    elif created:
+        ledger.record_collaborator(collaborator)
     return collaborator
+
+
+# Public: what the ledger says of a collaborator, and the name it publishes beside the ledger.
+PUBLIC_COLLABORATOR_FIELDS = frozenset({"public_name", "kind", "is_anonymous"})
+
+
+@transaction.atomic
+def save_collaborator(collaborator: Collaborator, *, changed: list[str] | None = None) -> None:
+    """A collaborator added or edited by staff. A change the public sees (its name, kind or
+    anonymity) goes into the ledger; an individual has no vetting to keep."""
+    adding = collaborator.pk is None
+    if not collaborator.is_organisation and collaborator.vetting != Vetting.NOT_ASKED:
+        raise PledgeError(
+            _("An organisation that asked to be vetted cannot become an individual."), field="kind"
+        )
+    collaborator.save()
+    if adding or PUBLIC_COLLABORATOR_FIELDS.intersection(changed or ()):
+        ledger.record_collaborator(collaborator)
 
 
 @transaction.atomic
@@ -309,6 +332,19 @@ def transition(
                 )
                 % {"pk": locked.pk}
             )
+        if before != S.SCHEDULED and awaiting_vetting(locked):
+            raise PledgeError(
+                _(
+                    "Pledge #%(pk)s cannot be scheduled yet: it is above its category's threshold "
+                    "and %(name)s is not a verified organisation (%(state)s). The donor's pledge "
+                    "page asks for its legal identity and statement letter."
+                )
+                % {
+                    "pk": locked.pk,
+                    "name": locked.collaborator.display_name,
+                    "state": locked.collaborator.get_vetting_display(),
+                }
+            )
         locked.scheduled_for = scheduled_for
         locked.scheduled_opd = scheduled_opd
         locked.scheduled_at = now
@@ -328,6 +364,10 @@ def transition(
     _record(locked, before, actor, reason)
     if to_status == S.SCHEDULED:
         mail.queue(locked.collaborator.email, "pledge_scheduled", {"pledge": locked}, pledge=locked)
+    elif to_status == S.CONFIRMED and awaiting_vetting(locked):
+        mail.queue(
+            locked.collaborator.email, "pledge_needs_vetting", {"pledge": locked}, pledge=locked
+        )
     return locked
 
 
@@ -614,8 +654,121 @@ def erase_collaborator(collaborator: Collaborator, *, by, reason: str) -> Collab
     locked.public_name, locked.is_anonymous = ERASED_NAME, True
     locked.email, locked.phone = f"{locked.public_id}@erased.invalid", ""
     locked.erased_at, locked.erased_by, locked.erase_reason = timezone.now(), by, reason.strip()
+    # The legal identity and the letter go too; a vetting decided stays (it names nobody), one
+    # still pending is withdrawn, since nothing is left to vet.
+    letter = locked.statement_letter.name
+    locked.legal_id, locked.statement_letter = "", ""
+    if locked.vetting == Vetting.PENDING:
+        locked.vetting, locked.vetting_submitted_at = Vetting.NOT_ASKED, None
     locked.save()
+    transaction.on_commit(lambda: _discard_letter(letter))
+    ledger.record_collaborator(locked)
     return locked
+
+
+# Vetted organisations (docs/staff.md): an organisation sends its legal identity and a statement
+# letter through its private pledge link; staff with the permission vet or refuse it.
+
+
+def _store_letter(upload) -> str:
+    """Write a statement letter as donations.vetting keeps it, under a random name."""
+    try:
+        data, ext = vetting.clean_letter(upload)
+    except vetting.NotALetter as e:
+        raise PledgeError(str(e), field="statement_letter") from e
+    field = Collaborator._meta.get_field("statement_letter")
+    name = field.storage.get_available_name(
+        field.generate_filename(None, f"letter.{ext}"), max_length=field.max_length
+    )
+    try:
+        return field.storage.save(name, ContentFile(data), max_length=field.max_length)
+    except OSError as e:
+        _discard_letter(name)
+        raise PledgeError(
+            _("The letter could not be stored just now, so nothing was changed. Try again later."),
+            field="statement_letter",
+        ) from e
+
+
+def _discard_letter(name: str) -> None:
+    storage = Collaborator._meta.get_field("statement_letter").storage
+    if name and storage.exists(name):
+        storage.delete(name)
+
+
+def submit_vetting(collaborator: Collaborator, *, legal_id: str, letter) -> Collaborator:
+    """An organisation asks to be vetted: its legal identity and statement letter, kept privately;
+    staff see it waiting. A second request replaces the first (and a refusal's reason)."""
+    if collaborator.erased_at is not None or not collaborator.is_organisation:
+        raise PledgeError(_("Only organisations are vetted; nothing more is needed from you."))
+    try:
+        legal_id = vetting.clean_legal_id(legal_id, collaborator.kind)
+    except ValueError as e:
+        raise PledgeError(str(e), field="legal_id") from e
+    if not letter:
+        raise PledgeError(_("Attach the statement letter."), field="statement_letter")
+    stored = _store_letter(letter)
+    try:
+        with transaction.atomic():
+            locked = Collaborator.objects.select_for_update().get(pk=collaborator.pk)
+            if locked.vetting == Vetting.VETTED:
+                raise PledgeError(_("Your organisation is already verified."))
+            previous = locked.statement_letter.name
+            locked.legal_id, locked.statement_letter = legal_id, stored
+            locked.vetting, locked.vetting_submitted_at = Vetting.PENDING, timezone.now()
+            locked.vetted_at, locked.vetting_reason = None, ""
+            locked.save()
+            VettingDecision.objects.create(collaborator=locked, vetting=Vetting.PENDING)
+            ledger.record_collaborator(locked)
+            transaction.on_commit(lambda: _discard_letter(previous))
+    except BaseException:
+        _discard_letter(stored)
+        raise
+    return locked
+
+
+@transaction.atomic
+def decide_vetting(
+    collaborator: Collaborator, *, by, vetted: bool, reason: str = ""
+) -> Collaborator:
+    """Staff vet an organisation that asked, or refuse it with a reason the organisation is told
+    (a verified one too, if what it sent turns out false). Each decision is kept, with who took it."""
+    locked = Collaborator.objects.select_for_update().get(pk=collaborator.pk)
+    reason = reason.strip()
+    if vetted and locked.vetting != Vetting.PENDING:
+        raise PledgeError(
+            _("%(name)s has not asked to be vetted (%(state)s): there is nothing to vet.")
+            % {"name": locked.display_name, "state": locked.get_vetting_display()}
+        )
+    if not vetted:
+        if locked.vetting not in (Vetting.PENDING, Vetting.VETTED):
+            raise PledgeError(
+                _("%(name)s is %(state)s: there is nothing to refuse.")
+                % {"name": locked.display_name, "state": locked.get_vetting_display()}
+            )
+        if not reason:
+            raise PledgeError(_("Say why, for the organisation to put it right."), field="reason")
+    locked.vetting = Vetting.VETTED if vetted else Vetting.REFUSED
+    locked.vetted_at, locked.vetting_reason = timezone.now(), "" if vetted else reason
+    locked.save()
+    VettingDecision.objects.create(
+        collaborator=locked, vetting=locked.vetting, by=by, reason=reason
+    )
+    ledger.record_collaborator(locked)
+    # Told at the private page of its latest pledge still in the flow, if any.
+    latest = locked.pledges.holding().select_related("need").order_by("-pk").first()
+    mail.queue(
+        locked.email,
+        "vetting_decided",
+        {"collaborator": locked, "pledge": latest},
+        pledge=latest,
+        language=None if latest else settings.LANGUAGE_CODE,
+    )
+    return locked
+
+
+def awaiting_vetting(pledge: Pledge) -> bool:
+    return Pledge.objects.filter(pk=pledge.pk).filter(vetting.awaits_vetting()).exists()
 
 
 def counter_mismatches():

@@ -10,4 +10,5 @@ urlpatterns = [
     path(f"komitmen/{TOKEN}/", views.pledge_status, name="pledge_status"),
     path(f"komitmen/{TOKEN}/batal/", views.pledge_cancel, name="pledge_cancel"),
     path(f"komitmen/{TOKEN}/perpanjang/", views.pledge_extend, name="pledge_extend"),
+    path(f"komitmen/{TOKEN}/organisasi/", views.pledge_vetting, name="pledge_vetting"),
 ]

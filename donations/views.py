@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from donations import holds, ratelimit, services
-from donations.forms import PledgeForm
+from donations.forms import PledgeForm, VettingRequestForm
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
@@ -34,7 +34,8 @@ def _need_page_version(request, pk: int) -> str | None:
     one still awaiting their word has waited past KSBB_RECEIPT_DAYS, which time alone changes). A
     pledge changes it, so the page is never served from before."""
     pledges = f"""(SELECT md5(string_agg(
-                     concat_ws(':', p.id, p.status, p.quantity, c2.public_name, c2.is_anonymous),
+                     concat_ws(':', p.id, p.status, p.quantity, c2.public_name, c2.is_anonymous,
+                               c2.vetting),
                      ',' ORDER BY p.id))
                    FROM {Pledge._meta.db_table} p
                    JOIN {Collaborator._meta.db_table} c2 ON c2.id = p.collaborator_id
@@ -43,10 +44,12 @@ def _need_page_version(request, pk: int) -> str | None:
                      concat_ws(':', d.id, d.quantity, d.delivered_on, d.opd_id, r.outcome,
                                r.quantity_received, r.photo_public, r.resolved_at IS NULL,
                                r.id IS NULL AND d.delivered_on
-                                   < (now() AT TIME ZONE %s)::date - %s::int),
+                                   < (now() AT TIME ZONE %s)::date - %s::int,
+                               c3.public_name, c3.is_anonymous, c3.vetting),
                      ',' ORDER BY d.id))
                    FROM {Delivery._meta.db_table} d
                    JOIN {Pledge._meta.db_table} p3 ON p3.id = d.pledge_id
+                   JOIN {Collaborator._meta.db_table} c3 ON c3.id = p3.collaborator_id
                    LEFT JOIN {Receipt._meta.db_table} r ON r.delivery_id = d.id
                    WHERE p3.need_id = n.id)"""
     return need_digest(
@@ -146,31 +149,74 @@ def pledge_create(request, pk: int):
     return render(request, "donations/pledge_form.html", ctx)
 
 
-@never_cache
-def pledge_status(request, token: str):
-    """The donor's private page: status, history, and cancel while nothing is delivered."""
-    pledge = get_object_or_404(
+def _private_pledge(token: str) -> Pledge:
+    return get_object_or_404(
         Pledge.objects.select_related(
             "need__site__kelurahan", "need__aid_type__category", "collaborator"
         ).defer("need__site__kelurahan__boundary"),
         token=token,
     )
-    is_new = request.session.pop("ksbb_new_pledge", None) == pledge.pk
-    if is_new and not request.session.keys():
-        # The session held only that flag. Ended, its cookie goes too, and the donor's next pages
-        # come from the shared page caches again (a session cookie bypasses them for two weeks).
-        request.session.flush()
+
+
+def _pledge_page(request, pledge: Pledge, *, is_new=False, vetting_form=None, status=200):
+    collaborator = pledge.collaborator
+    asks_vetting = collaborator.is_organisation and collaborator.erased_at is None
     ctx = {
         "pledge": pledge,
         "need": pledge.need,
         "events": pledge.events.all(),
         "can_cancel": services.S.CANCELLED in services.TRANSITIONS[pledge.status],
         "is_new": is_new,
+        "asks_vetting": asks_vetting,
+        "awaits_vetting": asks_vetting and pledge.is_holding and services.awaiting_vetting(pledge),
+        "vetting_form": vetting_form or VettingRequestForm(),
         **_hold(pledge),
     }
-    response = render(request, "donations/pledge_status.html", ctx)
+    response = render(request, "donations/pledge_status.html", ctx, status=status)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@never_cache
+def pledge_status(request, token: str):
+    """The donor's private page: status, history, cancel while nothing is delivered, and for an
+    organisation its vetting (what to send, and where it stands)."""
+    pledge = _private_pledge(token)
+    is_new = request.session.pop("ksbb_new_pledge", None) == pledge.pk
+    if is_new and not request.session.keys():
+        # The session held only that flag. Ended, its cookie goes too, and the donor's next pages
+        # come from the shared page caches again (a session cookie bypasses them for two weeks).
+        request.session.flush()
+    return _pledge_page(request, pledge, is_new=is_new)
+
+
+@never_cache
+@require_POST
+def pledge_vetting(request, token: str):
+    """An organisation sends its legal identity and statement letter (services.submit_vetting).
+    What is refused comes back on the page, on its field, and nothing is kept."""
+    pledge = _private_pledge(token)
+    form = VettingRequestForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.submit_vetting(
+                pledge.collaborator,
+                legal_id=form.cleaned_data["legal_id"],
+                letter=form.cleaned_data["statement_letter"],
+            )
+        except services.PledgeError as e:
+            if e.field not in form.fields:
+                # Not about what was typed (an individual, an organisation already verified):
+                # the page says so at its top.
+                messages.error(request, e.message)
+                return redirect(pledge.private_url())
+            form.add_error(e.field, e.message)
+        else:
+            messages.success(
+                request, _("Thank you! Staff will vet your organisation and tell you by e-mail.")
+            )
+            return redirect(pledge.private_url())
+    return _pledge_page(request, pledge, vetting_form=form, status=400)
 
 
 def _hold(pledge: Pledge) -> dict:

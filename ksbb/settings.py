@@ -448,6 +448,11 @@ KSBB_EVIDENCE_MAX_BYTES = env.int("KSBB_EVIDENCE_MAX_BYTES", default=5 * 1024 * 
 # Evidence photos are stored re-encoded from their pixels (no EXIF, GPS or camera serial: ksbb.lib.photos),
 # at most this many pixels on their longest side.
 KSBB_EVIDENCE_MAX_SIDE = env.int("KSBB_EVIDENCE_MAX_SIDE", default=1600)
+# An organisation's statement letter for its vetting (donations.vetting): the largest file (bytes), the
+# most pages of a PDF, and the longest side (pixels) a photo of it is kept at.
+KSBB_STATEMENT_MAX_BYTES = env.int("KSBB_STATEMENT_MAX_BYTES", default=5 * 1024 * 1024)
+KSBB_STATEMENT_MAX_PAGES = env.int("KSBB_STATEMENT_MAX_PAGES", default=10)
+KSBB_STATEMENT_MAX_SIDE = env.int("KSBB_STATEMENT_MAX_SIDE", default=2400)
 # Days after its delivery date that a delivery awaits its recipients' word; unconfirmed after.
 KSBB_RECEIPT_DAYS = env.int("KSBB_RECEIPT_DAYS", default=14)
 # The public ledger (docs/ledger.md). Off only to measure what it costs (make bench).

@@ -99,7 +99,8 @@ def check_chain(
 
 
 def replay(entries: Iterable[dict]) -> dict[str, dict]:
-    """The latest public state of every pledge, need, delivery and receipt, by kind and id."""
+    """The latest public state of every collaborator, need, pledge, delivery and receipt, by kind
+    and id."""
     state: dict[str, dict] = defaultdict(dict)
     for entry in entries:
         data = entry["data"]
@@ -153,8 +154,15 @@ def figures(state: dict[str, dict]) -> dict[str, int]:
     # Verified: confirmed by its recipients, or checked by a second staff member.
     confirmed_ids = {d["id"] for d in confirmed}
     verified = [d for d in deliveries if d.get("checked") or d["id"] in confirmed_ids]
+    collaborators = {p["collaborator"] for p in counting}
+    vetted = {
+        c
+        for c in collaborators
+        if state.get("collaborator", {}).get(c, {}).get("vetting") == "vetted"
+    }
     return {
-        "collaborators": len({p["collaborator"] for p in counting}),
+        "collaborators": len(collaborators),
+        "collaborators_vetted": len(vetted),
         "pledges": len(counting),
         "deliveries": len(deliveries),
         "needs": len(needs),

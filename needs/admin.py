@@ -46,6 +46,8 @@ class CategoryAdmin(admin.ModelAdmin):
         "grace_days",
         "reconfirm_days",
         "reconfirm_grace_days",
+        "vetting_threshold_quantity",
+        "vetting_threshold_value",
     ]
     list_filter = ["is_active"]
     search_fields = ["name"]

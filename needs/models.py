@@ -63,6 +63,26 @@ class Category(models.Model):
             "reconfirmed. Pledges already made keep their holds."
         ),
     )
+    # Above either threshold, an organisation's pledge waits for its vetting before it is
+    # scheduled (donations.vetting; docs/staff.md, "Vetted organisations"). Empty: no threshold.
+    vetting_threshold_quantity = models.PositiveIntegerField(
+        _("vetting needed above (units)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An organisation not yet vetted may pledge more than this many units, but the pledge "
+            "is scheduled only once the organisation is vetted. Empty: no limit in units."
+        ),
+    )
+    vetting_threshold_value = models.PositiveBigIntegerField(
+        _("vetting needed above (Rp)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The same, in estimated Rupiah (the pledge's quantity times its aid type's reference "
+            "value; aid types without one are not counted). Empty: no limit in Rupiah."
+        ),
+    )
 
     class Meta:
         verbose_name = _("category")

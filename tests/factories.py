@@ -34,6 +34,7 @@ def seed_staff_groups() -> None:
     importlib.import_module("donations.migrations.0009_proposal_permissions").grant(apps, None)
     importlib.import_module("donations.migrations.0010_series_permissions").grant(apps, None)
     importlib.import_module("donations.migrations.0014_erasure_permission").grant(apps, None)
+    importlib.import_module("donations.migrations.0016_vetting").grant(apps, None)
     importlib.import_module("recipients.migrations.0002_staff_permissions").apply(apps, None)
 
 
@@ -117,6 +118,15 @@ class CollaboratorFactory(factory.django.DjangoModelFactory):
     public_name = factory.Sequence(lambda n: f"Kolaborator {n}")
     kind = Collaborator.Kind.COMPANY
     email = factory.Sequence(lambda n: f"donor{n}@example.test")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the service, as the pledge form and the admin add them: with their ledger entry.
+        from donations import services
+
+        collaborator = model_class(*args, **kwargs)
+        services.save_collaborator(collaborator)
+        return collaborator
 
 
 class OpdFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,7 @@
 """Whether the live tables still say what the public ledger says (`manage.py verify_ledger`).
 
-Replays the sealed chain (checked link by link) to the latest state of each need, pledge, delivery
-and receipt, and compares it with the rows as they are now. A row changed without its service (an
+Replays the sealed chain (checked link by link) to the latest state of each collaborator, need,
+pledge, delivery and receipt, and compares it with the rows as they are now. A row changed without its service (an
 UPDATE typed in psql, say) disagrees with its last entry: it is reported with both values. A row
 with no entry, and an entry whose row is gone, are reported too.
 """
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import QuerySet
 
-from donations.ledger import delivery_state, pledge_state, receipt_state
-from donations.models import Delivery, Pledge, Receipt
+from donations.ledger import collaborator_state, delivery_state, pledge_state, receipt_state
+from donations.models import Collaborator, Delivery, Pledge, Receipt
 from ledger import services as ledger_services
 from ledger.chain import public_entry
 from ledger.models import Entry
@@ -23,6 +23,7 @@ from needs.models import Need
 
 # kind: (the rows, their public state, how a reader names one)
 KINDS: dict[str, tuple[Callable[[], QuerySet], Callable, str]] = {
+    "collaborator": (lambda: Collaborator.objects.all(), collaborator_state, "collaborator {}"),
     "need": (lambda: Need.objects.all(), need_state, "need #{}"),
     "pledge": (lambda: Pledge.objects.all(), pledge_state, "pledge #{}"),
     "delivery": (lambda: Delivery.objects.all(), delivery_state, "delivery #{}"),
@@ -33,7 +34,7 @@ KINDS: dict[str, tuple[Callable[[], QuerySet], Callable, str]] = {
 @dataclass
 class Disagreement:
     kind: str
-    id: int
+    id: int | str
     field: str
     ledger: object
     table: object

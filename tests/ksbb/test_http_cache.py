@@ -50,6 +50,7 @@ PRIVATE = {  # one visitor's own: private, no-store
 POST_ONLY = {  # a GET is refused or only redirects; never public
     "donations:pledge_cancel",
     "donations:pledge_extend",
+    "donations:pledge_vetting",
     "recipients:confirm_need",
     "recipients:answer_delivery",
     "recipients:propose_change",

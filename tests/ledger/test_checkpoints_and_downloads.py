@@ -12,6 +12,7 @@ from donations import services
 from ledger import services as ledger_services
 from ledger import verifier
 from ledger.models import Checkpoint, Entry
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,11 @@ def _body(response) -> bytes:
 
 
 @pytest.fixture
-def three_days(need, donor, clock_days):
-    """A pledge on each of three days, the checkpoints recorded the morning after each."""
+def three_days(need, clock_days):
+    """A donor registered, then a pledge on each of three days, the checkpoints recorded the
+    morning after each: the chain's entries 1 and 2 on the first day, 3 and 4 on the next."""
+    clock_days(0)
+    donor = factories.CollaboratorFactory()
     for day in range(3):
         clock_days(day)
         services.pledge(need=need, collaborator=donor, quantity=1)
@@ -45,7 +49,7 @@ def clock_days(monkeypatch):
 
 
 def test_a_checkpoint_per_day_that_ended(three_days):
-    assert [c.seq for c in three_days] == [1, 2, 3]  # a pledge a day
+    assert [c.seq for c in three_days] == [2, 3, 4]  # a pledge a day
     entries = {e.seq: e.hash for e in Entry.objects.all()}
     assert all(entries[c.seq] == c.hash for c in three_days)
     assert ledger_services.record_checkpoints() == []  # once per day
@@ -61,7 +65,7 @@ def test_a_days_download_verifies_from_the_day_before(client, three_days):
     first, second, _third = three_days
     lines = _body(client.get(f"/transparansi/buku-besar/{second.day}.jsonl")).decode().splitlines()
     entries = [json.loads(line) for line in lines]
-    assert [e["seq"] for e in entries] == [2]
+    assert [e["seq"] for e in entries] == [3]
     start = {"seq": first.seq, "hash": first.hash}
     assert list(verifier.check_chain(entries, (second.seq, second.hash), start)) == entries
     assert client.get("/transparansi/buku-besar/2999-01-01.jsonl").status_code == 404
@@ -104,11 +108,8 @@ def test_the_standalone_verifier_checks_the_downloads(client, history, tmp_path,
     assert out.startswith("OK: ") and "chain intact" in out
     # One byte changed: the verifier says where.
     text = ledger.read_text().splitlines()
-    text[4] = (
-        text[4].replace('"quantity', '"quantitx', 1)
-        if '"quantity' in text[4]
-        else text[4][:-2] + "1}"
-    )
+    at = text[4].index('Z"')  # the last digit of the entry's time
+    text[4] = text[4][: at - 1] + ("1" if text[4][at - 1] == "0" else "0") + text[4][at:]
     ledger.write_text("\n".join(text) + "\n")
     assert verifier.main([str(ledger)]) == 1
     assert "MISMATCH: entry 5" in capsys.readouterr().out
@@ -173,7 +174,7 @@ def test_the_transparency_page_shows_the_head_the_checkpoints_and_the_downloads(
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = client.get("/transparansi/").content.decode()
     seq, digest = ledger_services.head()
-    assert f"{seq}:{digest}" in page and "The chain now holds 3 entries" in page
+    assert f"{seq}:{digest}" in page and "The chain now holds 4 entries" in page
     for c in three_days:
         assert c.hash in page and f"/transparansi/buku-besar/{c.day}.jsonl" in page
     for address in (

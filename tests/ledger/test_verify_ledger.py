@@ -90,8 +90,8 @@ def test_a_broken_chain_is_said_first(history):
 def test_rows_from_before_the_ledger_are_opened_once(history, need):
     out = StringIO()
     call_command("open_ledger", stdout=out)
-    assert "Recorded: 1 need, 0 pledge, 0 delivery, 0 receipt." in out.getvalue()
+    assert "Recorded: 0 collaborator, 1 need, 0 pledge, 0 delivery, 0 receipt." in out.getvalue()
     assert "every row agrees with the ledger" in _verify()
     out = StringIO()
     call_command("open_ledger", stdout=out)
-    assert "Recorded: 0 need" in out.getvalue()
+    assert "Recorded: 0 collaborator, 0 need" in out.getvalue()

@@ -7,7 +7,7 @@ from transparency.ledger_check import Mismatch, open_ledger
 class Command(BaseCommand):
     help = (
         "Once, when a portal that ran without a ledger gets one: record the current state of every "
-        "need, pledge, delivery and receipt the ledger has never seen (docs/ledger.md)."
+        "collaborator, need, pledge, delivery and receipt the ledger has never seen (docs/ledger.md)."
     )
 
     def handle(self, *args, **options):

@@ -5,8 +5,8 @@ from transparency.ledger_check import Mismatch, disagreements
 
 class Command(BaseCommand):
     help = (
-        "Check the public ledger's chain, then that every need, pledge, delivery and receipt in the "
-        "tables is as its last ledger entry says (a silent edit is named with both values)."
+        "Check the public ledger's chain, then that every collaborator, need, pledge, delivery and "
+        "receipt in the tables is as its last ledger entry says (a silent edit is named with both values)."
     )
 
     def handle(self, *args, **options):
