@@ -61,6 +61,8 @@ from donations.models import (
     PledgeStatus,
     Receipt,
     ReceiptState,
+    Vetting,
+    VettingDecision,
     receipt_state_sql,
     verified_sql,
 )
@@ -157,7 +159,8 @@ def data_version() -> str:
 
     Every pledge change and every delivery writes a PledgeEvent through donations.services, every
     change of a need's counters or fields moves its `updated_at`, and every change of an aid type's
-    reference value writes a history row, and so does a delivery's second check; so a new delivery changes
+    reference value writes a history row, and so does a delivery's second check, and every vetting
+    decision a VettingDecision row; so a new delivery changes
     the version at once, with no invalidation call in the services. Read where the figures are read
     (a replica, for the public page): a version ahead of the figures would cache stale ones under it."""
     receipts = Receipt._meta.db_table
@@ -168,16 +171,19 @@ def data_version() -> str:
                        (SELECT count(*) FROM {Need._meta.db_table}),
                        (SELECT max(history_id) FROM {AidType.history.model._meta.db_table}),
                        (SELECT concat(max(id), '/', count(resolved_at)) FROM {receipts}),
-                       (SELECT max(history_id) FROM {Delivery.history.model._meta.db_table})"""
+                       (SELECT max(history_id) FROM {Delivery.history.model._meta.db_table}),
+                       (SELECT max(id) FROM {VettingDecision._meta.db_table})"""
         )
-        event, need_updated, needs, aid_type_change, receipt, delivery_change = cursor.fetchone()
+        event, need_updated, needs, aid_type_change, receipt, delivery_change, vetting = (
+            cursor.fetchone()
+        )
     stamp = need_updated.timestamp() if need_updated else 0
     # The day: a delivery with no receipt turns from awaiting to unconfirmed with time alone.
     today = timezone.localdate()
     # A delivery's second check writes its history row.
     return (
         f"{event or 0}-{stamp:.6f}-{needs}-{aid_type_change or 0}-{receipt}-"
-        f"{delivery_change or 0}-{today}"
+        f"{delivery_change or 0}-{vetting or 0}-{today}"
     )
 
 
@@ -206,7 +212,12 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
     reached = Q(delivered_then__gte=F("quantity_needed"))
 
     totals = counted.aggregate(
-        collaborators=Count("collaborator", distinct=True), pledges=Count("pk")
+        collaborators=Count("collaborator", distinct=True),
+        # The "verified organisation" mark as it stands now: vetting has no history to go back to.
+        collaborators_vetted=Count(
+            "collaborator", distinct=True, filter=Q(collaborator__vetting=Vetting.VETTED)
+        ),
+        pledges=Count("pk"),
     )
     delivery_totals = deliveries.aggregate(deliveries=Count("pk"))
     need_totals = needs.aggregate(
@@ -298,6 +309,7 @@ def compute(as_of: datetime.date | None = None) -> dict[str, Any]:
         "as_of": as_of,
         "computed_at": timezone.now(),
         "collaborators": totals["collaborators"],
+        "collaborators_vetted": totals["collaborators_vetted"],
         "pledges": totals["pledges"],
         "deliveries": delivery_totals["deliveries"],
         "needs": need_totals["needs"],
@@ -543,7 +555,7 @@ def collaborator_rows(as_of: datetime.date | None = None, q: str = "") -> QueryS
         "is_anonymous",
         Case(When(is_anonymous=False, then=F("public_name")), default=Value("")),
         MD5(Concat(Cast("pk", CharField()), Value(":ksbb-anon"))),
-    ).only("pk", "public_name", "kind", "is_anonymous")
+    ).only("pk", "public_name", "kind", "is_anonymous", "vetting")
 
 
 def collaborator_details(collaborators, as_of: datetime.date | None = None) -> dict[int, list]:
@@ -605,7 +617,7 @@ snapshots.register(
     _build_figures,
     version=data_version,
     expensive=True,
-    revision=4,
+    revision=5,
     period=snapshots.PUBLIC_PERIOD,
 )
 snapshots.register(

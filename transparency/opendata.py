@@ -16,10 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.http import HttpResponse, StreamingHttpResponse
 
-from donations.models import Collaborator, verified_sql
+from donations.models import Collaborator, Vetting, verified_sql
 from ksbb.lib.cells import safe_cell
 from ledger.models import Checkpoint
 from locations.models import Site
@@ -229,7 +229,14 @@ COLLABORATOR_COLUMNS = [
     Column("collaborator_id", "#org+id"),
     Column("collaborator_name", "#org+name"),
     Column("collaborator_kind", "#org+type"),
+    # The "verified organisation" mark as it stands today (docs/open-data.md).
+    Column("collaborator_verified", "#org+verified"),
 ]
+
+
+def _verified(prefix: str):
+    return ExpressionWrapper(Q(**{f"{prefix}vetting": Vetting.VETTED}), output_field=BooleanField())
+
 
 PLEDGE_COLUMNS = [
     Column("pledge_id", "#activity+pledge+id"),
@@ -264,6 +271,7 @@ _COLLABORATOR_VALUES = {
     "collaborator_anonymous": F("collaborator__is_anonymous"),
     "collaborator_public_name": F("collaborator__public_name"),
     "collaborator_kind": F("collaborator__kind"),
+    "collaborator_verified": _verified("collaborator__"),
 }
 
 
@@ -338,6 +346,7 @@ def _delivery_rows(as_of=None) -> Iterator[dict]:
             collaborator_anonymous=F("pledge__collaborator__is_anonymous"),
             collaborator_public_name=F("pledge__collaborator__public_name"),
             collaborator_kind=F("pledge__collaborator__kind"),
+            collaborator_verified=_verified("pledge__collaborator__"),
             pledge_ref=F("pledge_id"),
             received=F("receipt__quantity_received"),
             answered_at=F("receipt__created_at"),
@@ -434,6 +443,7 @@ _ESTIMATES = [
 ]
 _HEADLINE = [
     "collaborators",
+    "collaborators_vetted",
     "pledges",
     "deliveries",
     "needs",
