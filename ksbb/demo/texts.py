@@ -224,3 +224,11 @@ UNIT_VALUES = {
     ("permukiman", "Sanitasi"): 5_000_000,
     ("permukiman", "Perbaikan rumah"): 15_000_000,
 }
+# Above these (units, estimated Rupiah), an organisation's pledge is scheduled once it is vetted.
+VETTING_THRESHOLDS = {
+    "pangan": (None, 25_000_000),
+    "umkm": (None, 20_000_000),
+    "pendidikan": (None, 20_000_000),
+    "permukiman": (None, 50_000_000),
+}
+VETTING_REFUSAL = "Nomor NIB tidak cocok dengan nama organisasi di OSS; mohon periksa kembali."

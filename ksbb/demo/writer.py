@@ -4,22 +4,29 @@ Rows are found again by their natural keys (a site's external_ref or (kelurahan,
 collaborator's e-mail, an OPD's name, a need's external_ref), and pledges are made only for needs
 that have none, so a second run creates nothing. Needs, contacts, verifications, pledges and
 deliveries go through the services, as a staff member's would (tests/services_guard.py checks the
-first two); sites, OPDs and collaborators, which have no services, are inserted in bulk. The only
+first two), and so do the organisations' vetting; sites, OPDs and collaborators are inserted in bulk
+(the collaborators with their ledger entries). The only
 write around the services is ksbb.demo.backdate, which dates the new pledges' history in 2020.
 """
 
 import datetime
+import hashlib
+import io
 from collections import Counter
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pypdf import PdfWriter
 
 from donations import mail, services
-from donations.models import Collaborator, Delivery, Opd, OutboundMail, Pledge, Receipt
+from donations.ledger import collaborator_state
+from donations.models import Collaborator, Delivery, Opd, OutboundMail, Pledge, Receipt, Vetting
+from donations.vetting import NIB_KINDS
 from ksbb.demo import texts
 from ksbb.demo.backdate import HISTORY_START, age_needs, backdate_demo_history
 from ksbb.demo.planning import (
@@ -37,7 +44,7 @@ from locations.models import ContactPerson, Region, Site
 from locations.registry import load_regions
 from locations.services import create_contacts, verify_contact
 from needs import services as needs_services
-from needs.models import AidType, Need, NeedSeries, Proposal
+from needs.models import AidType, Category, Need, NeedSeries, Proposal
 
 STAFF_USERNAME = "demo-petugas"
 # The colleague who makes the second check of deliveries the first recorded (no one checks their
@@ -83,6 +90,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
             cursor.execute("ANALYZE locations_region, locations_site, locations_contactperson")
         opds = _write_opds(demo.opds, created)
         collaborators = _write_collaborators(demo.collaborators, created)
+        _vet_organisations(collaborators, staff, created)
         _write_unit_values(staff, created)
         before = Pledge.objects.aggregate(last=Max("pk"))["last"] or 0
         new_needs = _write_needs_and_pledges(
@@ -92,6 +100,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
         _confirm_and_age(new_needs, staff, created)
         _answer_deliveries(before, staff, created)
         _write_series(staff, created)
+        _write_vetting_thresholds()
     ledger_services.seal()  # the worker would, soon; the demo is whole at once
     created["mails"] = OutboundMail.objects.filter(pk__gt=mails_before).count()
     return dict(created)
@@ -199,8 +208,58 @@ def _write_collaborators(plans, created: Counter) -> dict[str, Collaborator]:
     ]
     for c in Collaborator.objects.bulk_create(new):
         existing[c.email.lower()] = c
+    ledger_services.record_many("collaborator", [collaborator_state(c) for c in new])
     created["collaborators"] = len(new)
     return existing
+
+
+def _letter() -> SimpleUploadedFile:
+    """A one-page PDF standing in for an organisation's statement letter."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return SimpleUploadedFile("surat.pdf", out.getvalue(), content_type="application/pdf")
+
+
+def _legal_id(collaborator: Collaborator) -> str:
+    digits = str(int(hashlib.sha256(collaborator.email.encode()).hexdigest(), 16))[:12]
+    if collaborator.kind in NIB_KINDS:
+        return "9" + digits
+    return f"AHU-{digits[:7]}.AH.01.04.Tahun 2020"
+
+
+def _vet_organisations(collaborators: dict[str, Collaborator], staff, created: Counter) -> None:
+    """Most organisations vetted by the demo staff; of every ten, two never asked and one is still
+    waiting; of every twenty, one was refused (with the reason it is told). Through the services, as a real
+    organisation and a staff member would; a second run finds them asked and does nothing."""
+    organisations = sorted(
+        (c for c in collaborators.values() if c.is_organisation), key=lambda c: c.email
+    )
+    for n, collaborator in enumerate(organisations):
+        if collaborator.vetting != Vetting.NOT_ASKED or n % 10 in (8, 9):
+            continue
+        asked = services.submit_vetting(
+            collaborator, legal_id=_legal_id(collaborator), letter=_letter()
+        )
+        if n % 10 == 7:
+            continue
+        refused = n % 20 == 6
+        services.decide_vetting(
+            asked, by=staff, vetted=not refused, reason=texts.VETTING_REFUSAL if refused else ""
+        )
+        created["organisations vetted" if not refused else "vettings refused"] += 1
+        collaborators[collaborator.email.lower()] = Collaborator.objects.get(pk=collaborator.pk)
+
+
+def _write_vetting_thresholds() -> None:
+    """After the demo's pledges: those already scheduled were made before the rule, as on a portal
+    that turns it on; those still waiting show staff what it does."""
+    for category in Category.objects.filter(slug__in=texts.VETTING_THRESHOLDS):
+        if category.vetting_threshold_quantity is None and category.vetting_threshold_value is None:
+            units, value = texts.VETTING_THRESHOLDS[category.slug]
+            category.vetting_threshold_quantity, category.vetting_threshold_value = units, value
+            category.save(update_fields=["vetting_threshold_quantity", "vetting_threshold_value"])
 
 
 def _write_needs_and_pledges(plans, site_ids, opds, collaborators, staff, created: Counter):
