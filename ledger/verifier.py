@@ -2,6 +2,7 @@
 """Check the KSBB portal's public ledger, without trusting the portal.
 
     python3 verify_ledger.py ksbb-ledger.jsonl [--checkpoint SEQ:HASH] [--totals totals.csv]
+    python3 verify_ledger.py ksbb-ledger.jsonl --as-of 2026-12-01   (the figures as of a day)
     python3 verify_ledger.py ksbb-ledger-2026-12-01.jsonl --from SEQ:HASH   (one day)
 
 One file, Python 3.9 or later, standard library only: download it with the ledger from the portal's
@@ -13,7 +14,9 @@ transparency page (or read it first: it is short). It checks that
 2. the chain passes through a checkpoint you saved earlier (the portal publishes the head of the
    chain at the end of each day): if it does not, history was rewritten since;
 3. the figures recomputed from the ledger alone equal the portal's published totals (the
-   `totals` open-data download), when given.
+   `totals` open-data download), when given; or, with `--as-of`, it prints the figures from the
+   entries recorded by the end of that day (Jakarta time), as the transparency page's
+   `?as_of=` shows them "from the public ledger".
 
 It prints where the first mismatch is and exits with status 1, or prints the figures and exits 0.
 The portal itself uses this file's `canonical` and `entry_hash`: there is one definition.
@@ -33,12 +36,30 @@ import json
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("seq", "at", "kind", "data")
 # A pledge counts for the figures (collaborators, pledges, quantities) in these statuses, and holds
 # its whole quantity of its need; a pledge that left the flow keeps only what it delivered.
 COUNTING = {"submitted", "confirmed", "scheduled", "delivered"}
+
+
+# Jakarta keeps UTC+7 all year: a day's end needs no time-zone database.
+JAKARTA = timezone(timedelta(hours=7))
+
+
+def day_end(day: date) -> str:
+    """The first moment after `day` (Jakarta time), written as the ledger writes moments (UTC, to
+    the microsecond), so entries compare with it as text."""
+    end = datetime(day.year, day.month, day.day, tzinfo=JAKARTA) + timedelta(days=1)
+    return end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def recorded_by(entries: Iterable[dict], day: date) -> Iterator[dict]:
+    """The entries recorded by the end of `day`: what the ledger said that evening."""
+    end = day_end(day)
+    return (entry for entry in entries if entry["at"] < end)
 
 
 def canonical(entry: dict) -> bytes:
@@ -214,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         help="for one day's download: the previous day's checkpoint, SEQ:HASH, it continues from",
     )
     parser.add_argument("--totals", help="the portal's totals download (CSV) to compare")
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        help="YYYY-MM-DD: the figures from the entries recorded by the end of that day",
+    )
     args = parser.parse_args(argv)
     checkpoint = _seq_hash(args.checkpoint) if args.checkpoint else None
     start = None
@@ -223,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(args.ledger, encoding="utf-8") as f:
             entries = list(check_chain(read_entries(f), checkpoint, start))
-        computed = figures(replay(entries)) if start is None else {}
-        if args.totals and computed:
+        counted = entries if args.as_of is None else list(recorded_by(entries, args.as_of))
+        computed = figures(replay(counted)) if start is None else {}
+        if args.totals and computed and args.as_of is None:
             with open(args.totals, encoding="utf-8-sig", newline="") as f:
                 compare_totals(computed, f)
     except Mismatch as e:
@@ -235,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     head = entries[-1] if entries else start or {"seq": 0, "hash": GENESIS}
     print(f"OK: {len(entries)} entries, chain intact; head {head['seq']}:{head['hash']}")
+    if args.as_of is not None:
+        print(f"As of {args.as_of} (Jakarta time): {len(counted)} entries recorded by then")
     for name, value in computed.items():
         print(f"  {name}: {value}")
     return 0

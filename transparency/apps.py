@@ -11,4 +11,4 @@ class TransparencyConfig(AppConfig):
 
     def ready(self):
         # Registers the public figures' snapshots (ksbb.lib.snapshots), which the background worker rebuilds.
-        from transparency import figures  # noqa: F401
+        from transparency import figures, ledger_figures  # noqa: F401

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from donations.models import Collaborator, PledgeStatus, ReceiptState
 from ksbb.lib import snapshots
@@ -17,6 +18,7 @@ from ledger import services as ledger_services
 from ledger.models import Checkpoint
 from transparency import figures as public_figures
 from transparency import opendata
+from transparency.ledger_figures import ledger_figures
 
 COLLABORATORS_PER_PAGE = 25
 LEDGER_CHECKPOINTS_SHOWN = 7
@@ -38,6 +40,42 @@ def _as_of(request) -> tuple[datetime.date | None, str]:
     if day.year < 2000:
         return None, _("Choose a date from the year 2000 on.")
     return day, ""
+
+
+# The headline figures the ledger recomputes, in the page's order (ledger.verifier.figures).
+LEDGER_FIGURES = [
+    ("collaborators", gettext_lazy("Collaborators")),
+    ("collaborators_vetted", gettext_lazy("of which verified organisations")),
+    ("pledges", gettext_lazy("Pledges")),
+    ("deliveries", gettext_lazy("Deliveries done")),
+    ("needs", gettext_lazy("Needs")),
+    ("needs_open", gettext_lazy("Open needs")),
+    ("beneficiaries", gettext_lazy("Beneficiaries")),
+    ("needs_delivered", gettext_lazy("Needs delivered")),
+    ("beneficiaries_reached", gettext_lazy("Beneficiaries reached")),
+]
+
+
+def _from_the_ledger(as_of: datetime.date | None, figures: dict) -> dict | None:
+    """For a past day: its headline figures as the ledger recorded them (transparency.ledger_figures),
+    each beside the tables' figure; None for today; {"pending": True} while the worker builds them."""
+    if as_of is None:
+        return None
+    try:
+        built = ledger_figures(as_of)
+    except snapshots.NotReady:
+        return {"pending": True}
+    rows = [
+        {
+            "name": name,
+            "label": label,
+            "ledger": built["figures"][name],
+            "tables": figures[name],
+            "differs": built["figures"][name] != figures[name],
+        }
+        for name, label in LEDGER_FIGURES
+    ]
+    return {**built, "rows": rows, "differs": any(r["differs"] for r in rows)}
 
 
 def _labelled(figures: dict) -> dict:
@@ -135,6 +173,7 @@ def transparency(request):
         "query": urlencode(keep),
         "as_of_query": urlencode({"as_of": as_of.isoformat()}) if as_of else "",
         "choropleth": {r["code"]: r["collaborators"] for r in figures["by_kecamatan"]},
+        "from_ledger": _from_the_ledger(as_of, figures),
         "ledger": {
             "head": ledger_services.head(),
             "checkpoints": Checkpoint.objects.order_by("-day")[:LEDGER_CHECKPOINTS_SHOWN],
