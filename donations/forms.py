@@ -150,13 +150,12 @@ class ReasonForm(forms.Form):
     )
 
 
-class VettingRefusalForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Sent to the organisation, for it to put right, and kept with the decision."),
-    )
+class VettingRefusalForm(ReasonForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = _(
+            "Sent to the organisation, for it to put right, and kept with the decision."
+        )
 
 
 class VettingRequestForm(forms.Form):

@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Case, F, Q, Sum, When
 from django.db.models.functions import Coalesce
@@ -33,11 +32,11 @@ from donations.models import (
     Vetting,
     VettingDecision,
 )
-from ksbb.lib import photos
+from ksbb.lib import photos, private_files
 from ledger.services import record_override
 from locations.models import ContactPerson
 from needs import services as needs_services
-from needs.models import Category, Need
+from needs.models import AidType, Category, Need
 
 S = PledgeStatus
 
@@ -426,14 +425,9 @@ def _store_evidence(upload, form_field: str = "evidence") -> str:
             _("Upload a JPEG, PNG or WebP photo: this file could not be read as one."),
             field=form_field,
         ) from e
-    field = Delivery._meta.get_field("evidence")
-    name = field.storage.get_available_name(
-        field.generate_filename(None, f"photo.{ext}"), max_length=field.max_length
-    )
     try:
-        return field.storage.save(name, ContentFile(data), max_length=field.max_length)
+        return private_files.store(Delivery._meta.get_field("evidence"), data, f"photo.{ext}")
     except OSError as e:
-        _discard_evidence(name)
         raise PledgeError(
             _(
                 "The photo could not be stored (the server's storage is full or unavailable), so "
@@ -445,9 +439,7 @@ def _store_evidence(upload, form_field: str = "evidence") -> str:
 
 
 def _discard_evidence(name: str) -> None:
-    storage = Delivery._meta.get_field("evidence").storage
-    if name and storage.exists(name):
-        storage.delete(name)
+    private_files.discard(Delivery._meta.get_field("evidence"), name)
 
 
 def record_delivery(
@@ -676,14 +668,11 @@ def _store_letter(upload) -> str:
         data, ext = vetting.clean_letter(upload)
     except vetting.NotALetter as e:
         raise PledgeError(str(e), field="statement_letter") from e
-    field = Collaborator._meta.get_field("statement_letter")
-    name = field.storage.get_available_name(
-        field.generate_filename(None, f"letter.{ext}"), max_length=field.max_length
-    )
     try:
-        return field.storage.save(name, ContentFile(data), max_length=field.max_length)
+        return private_files.store(
+            Collaborator._meta.get_field("statement_letter"), data, f"letter.{ext}"
+        )
     except OSError as e:
-        _discard_letter(name)
         raise PledgeError(
             _("The letter could not be stored just now, so nothing was changed. Try again later."),
             field="statement_letter",
@@ -691,9 +680,7 @@ def _store_letter(upload) -> str:
 
 
 def _discard_letter(name: str) -> None:
-    storage = Collaborator._meta.get_field("statement_letter").storage
-    if name and storage.exists(name):
-        storage.delete(name)
+    private_files.discard(Collaborator._meta.get_field("statement_letter"), name)
 
 
 def submit_vetting(collaborator: Collaborator, *, legal_id: str, letter) -> Collaborator:
@@ -768,7 +755,10 @@ def decide_vetting(
 
 
 def awaiting_vetting(pledge: Pledge) -> bool:
-    return Pledge.objects.filter(pk=pledge.pk).filter(vetting.awaits_vetting()).exists()
+    """Whether `pledge` (with its collaborator) waits for its organisation's vetting: one query by
+    primary key, for the aid type's reference value and its category's thresholds."""
+    aid_type = AidType.objects.select_related("category").get(pk=pledge.need.aid_type_id)
+    return vetting.awaits(pledge.collaborator, pledge.quantity, aid_type)
 
 
 def counter_mismatches():

@@ -1,8 +1,10 @@
 """Vetted organisations (docs/staff.md, "Vetted organisations"): the rule that holds a large pledge
 from an organisation nobody has vetted yet, and what an organisation may send to be vetted.
 
-The rule is defined once, as a condition on pledges (`awaits_vetting`): the scheduling service
-asks it of one pledge, the staff queue filters and marks its rows with it.
+The rule has two forms, for its two uses: a condition on pledges in SQL (`awaits_vetting`), which
+the staff queue filters and marks its rows with, and the same test on one pledge in hand (`awaits`),
+which the scheduling service and the donor's page ask without a query that a planner could turn into
+a scan. tests/donations/test_vetting.py checks over a generated matrix that the two always agree.
 """
 
 import io
@@ -48,6 +50,23 @@ def awaits_vetting() -> Q:
         ~Q(collaborator__kind=Collaborator.Kind.INDIVIDUAL)
         & ~Q(collaborator__vetting=Vetting.VETTED)
         & over_threshold()
+    )
+
+
+def exceeds(quantity: int, unit_value: int | None, category) -> bool:
+    """`over_threshold` for one pledge's quantity, its aid type's reference value and category."""
+    units, rupiah = category.vetting_threshold_quantity, category.vetting_threshold_value
+    return (units is not None and quantity > units) or (
+        rupiah is not None and unit_value is not None and quantity * unit_value > rupiah
+    )
+
+
+def awaits(collaborator: Collaborator, quantity: int, aid_type) -> bool:
+    """`awaits_vetting` for one pledge in hand (`aid_type` with its category)."""
+    return (
+        collaborator.is_organisation
+        and not collaborator.is_vetted
+        and exceeds(quantity, aid_type.unit_value, aid_type.category)
     )
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from donations import holds, ratelimit, services
+from donations import holds, ratelimit, services, vetting
 from donations.forms import PledgeForm, VettingRequestForm
 from donations.models import (
     HOLDING_STATUSES,
@@ -168,7 +168,9 @@ def _pledge_page(request, pledge: Pledge, *, is_new=False, vetting_form=None, st
         "can_cancel": services.S.CANCELLED in services.TRANSITIONS[pledge.status],
         "is_new": is_new,
         "asks_vetting": asks_vetting,
-        "awaits_vetting": asks_vetting and pledge.is_holding and services.awaiting_vetting(pledge),
+        "awaits_vetting": asks_vetting
+        and pledge.is_holding
+        and vetting.awaits(collaborator, pledge.quantity, pledge.need.aid_type),
         "vetting_form": vetting_form or VettingRequestForm(),
         **_hold(pledge),
     }

@@ -11,7 +11,8 @@ import mimetypes
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.db.models.fields.files import FieldFile
+from django.core.files.base import ContentFile
+from django.db.models.fields.files import FieldFile, FileField
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.http import content_disposition_header
 
@@ -39,3 +40,23 @@ def private_file_response(file: FieldFile, *, public: bool = False) -> HttpRespo
         # Staff-only: no shared cache may keep it, and a browser only for this session's pages.
         response["Cache-Control"] = "private, no-store"
     return response
+
+
+def store(field: FileField, data: bytes, filename: str) -> str:
+    """Write `data` under a new name of `field`'s (its `upload_to`, random) and return the name.
+    On a failed write (a full disk, say) whatever part of the file reached the storage is removed
+    and the OSError raised again: FileSystemStorage leaves a partial file behind."""
+    name = field.storage.get_available_name(
+        field.generate_filename(None, filename), max_length=field.max_length
+    )
+    try:
+        return field.storage.save(name, ContentFile(data), max_length=field.max_length)
+    except OSError:
+        discard(field, name)
+        raise
+
+
+def discard(field: FileField, name: str) -> None:
+    """Remove the file `name` of `field`'s storage, if there is one."""
+    if name and field.storage.exists(name):
+        field.storage.delete(name)

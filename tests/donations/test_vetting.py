@@ -295,8 +295,8 @@ def test_individuals_and_vetted_organisations_never_wait(
 ):
     assert not _awaits(services.pledge(need=need, collaborator=anonymous_donor, quantity=50))
     services.submit_vetting(donor, legal_id=NIB, letter=pdf())
-    services.decide_vetting(donor, by=province_staff, vetted=True)
-    assert not _awaits(services.pledge(need=need, collaborator=donor, quantity=50))
+    vetted = services.decide_vetting(donor, by=province_staff, vetted=True)
+    assert not _awaits(services.pledge(need=need, collaborator=vetted, quantity=50))
 
 
 def test_the_queue_marks_and_filters_the_pledges_that_wait(staff_client, need, donor, thresholds):
@@ -355,3 +355,51 @@ def test_a_vetted_organisation_stays_verified_when_erased(donor, province_staff)
     services.decide_vetting(donor, by=province_staff, vetted=True)
     erased = services.erase_collaborator(donor, by=province_staff, reason="Permintaan PT")
     assert erased.vetting == Vetting.VETTED and erased.legal_id == ""
+
+
+def test_the_rules_two_forms_agree_on_every_case(site, province_staff):
+    """The queue's SQL condition and the service's test on one pledge, over every combination of
+    kind, vetting, thresholds (none, units, Rupiah, both), reference value and quantity around them."""
+    now = datetime.datetime(2020, 10, 1, tzinfo=datetime.UTC)
+    collaborators = [
+        factories.CollaboratorFactory(kind="individual"),
+        factories.CollaboratorFactory(),  # not asked
+        factories.CollaboratorFactory(),
+        factories.CollaboratorFactory(),
+        factories.CollaboratorFactory(kind="humanitarian"),
+    ]
+    Collaborator.objects.filter(pk=collaborators[2].pk).update(
+        vetting=Vetting.PENDING, legal_id=NIB, vetting_submitted_at=now
+    )
+    Collaborator.objects.filter(pk__in=[collaborators[3].pk, collaborators[4].pk]).update(
+        vetting=Vetting.VETTED, vetted_at=now
+    )
+    collaborators = list(Collaborator.objects.order_by("pk"))
+    made = []
+    for n, (units, rupiah) in enumerate(
+        [(None, None), (40, None), (None, 10_000_000), (40, 10**7)]
+    ):
+        category = factories.CategoryFactory(
+            slug=f"rule-{n}", vetting_threshold_quantity=units, vetting_threshold_value=rupiah
+        )
+        for unit_value in (None, 300_000):
+            aid_type = factories.AidTypeFactory(category=category, name=f"Paket {unit_value}")
+            if unit_value:
+                _value(aid_type, unit_value)
+            need = factories.NeedFactory(site=site, aid_type=aid_type, quantity_needed=10_000)
+            for collaborator in collaborators:
+                for quantity in (33, 34, 40, 41):
+                    made.append(
+                        services.pledge(need=need, collaborator=collaborator, quantity=quantity)
+                    )
+    in_sql = dict(
+        vetting.annotate(Pledge.objects.filter(pk__in=[p.pk for p in made])).values_list(
+            "pk", "awaits_vetting"
+        )
+    )
+    in_hand = {
+        p.pk: services.awaiting_vetting(Pledge.objects.select_related("collaborator").get(pk=p.pk))
+        for p in made
+    }
+    assert in_sql == in_hand
+    assert 0 < sum(in_hand.values()) < len(made), "the matrix holds both answers"
