@@ -742,6 +742,8 @@ def decide_vetting(
         collaborator=locked, vetting=locked.vetting, by=by, reason=reason
     )
     ledger.record_collaborator(locked)
+    if locked.erased_at is not None:
+        return locked  # no one left to tell: its address reaches no one
     # Told at the private page of its latest pledge still in the flow, if any.
     latest = locked.pledges.holding().select_related("need").order_by("-pk").first()
     mail.queue(

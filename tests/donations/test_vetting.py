@@ -355,6 +355,10 @@ def test_a_vetted_organisation_stays_verified_when_erased(donor, province_staff)
     services.decide_vetting(donor, by=province_staff, vetted=True)
     erased = services.erase_collaborator(donor, by=province_staff, reason="Permintaan PT")
     assert erased.vetting == Vetting.VETTED and erased.legal_id == ""
+    # Its papers turn out false: refused, recorded, and no mail to an address that reaches no one.
+    mails = OutboundMail.objects.count()
+    refused = services.decide_vetting(erased, by=province_staff, vetted=False, reason="NIB palsu")
+    assert refused.vetting == Vetting.REFUSED and OutboundMail.objects.count() == mails
 
 
 def test_the_rules_two_forms_agree_on_every_case(site, province_staff):
