@@ -1,7 +1,10 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,6 +23,7 @@ from donations.models import (
 )
 from ksbb.lib.http_cache import revalidated_page
 from ksbb.lib.private_files import private_file_response
+from needs import share
 from needs.caching import need_digest
 from needs.models import Need
 
@@ -87,8 +91,28 @@ def need_detail(request, pk: int):
         "hierarchy": need.site.kelurahan.ancestors(),
         "pledged_percent": round(100 * need.quantity_pledged / need.quantity_needed),
         "delivered_percent": round(100 * need.quantity_delivered / need.quantity_needed),
+        "share": _share(need),
     }
     return render(request, "donations/need_detail.html", ctx)
+
+
+def _share(need: Need) -> dict:
+    """The need's link, card and WhatsApp message (needs.share), at the portal's public address
+    (KSBB_BASE_URL, never the request's Host header), in the reader's language."""
+    lang = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    if lang not in dict(settings.LANGUAGES):
+        lang = settings.LANGUAGE_CODE
+    base = settings.KSBB_BASE_URL.rstrip("/")
+    url = base + need.get_absolute_url()
+    text = share.card_text(need)
+    message = f"{text['title']} ({text['place']}): {text['remaining']}. {url}"
+    return {
+        "url": url,
+        "image": base + reverse("need_card", args=[need.pk, lang]),
+        "locale": "id_ID" if lang == "id" else "en_US",
+        "text": text,
+        "whatsapp": "https://wa.me/?" + urlencode({"text": message}),
+    }
 
 
 def receipt_photo(request, pk: int, receipt: int):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from donations import views as donations_views
 from ksbb import health, metrics, views
+from needs import views as needs_views
 
 admin.site.site_header = _("KSBB: Large-Scale Social Collaboration")
 admin.site.site_title = _("KSBB admin")
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", include("recipients.urls")),
     path("", include("transparency.urls")),
     path("kebutuhan/<int:pk>/", donations_views.need_detail, name="need_detail"),
+    path("kebutuhan/<int:pk>/kartu-<str:lang>.png", needs_views.need_card, name="need_card"),
     path("api/v1/", include("ksbb.api_urls")),
     # The language form on every page posts here without a CSRF token (ksbb.views.set_language).
     path("i18n/setlang/", views.set_language, name="set_language"),

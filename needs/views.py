@@ -1,13 +1,21 @@
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ksbb.lib.http_cache import shared_page
+from ksbb.lib.http_cache import revalidated_page, shared_page
+from needs import share
+from needs.caching import need_digest
 from needs.filters import NeedFilter
-from needs.models import NeedStatus
+from needs.models import Need, NeedStatus
 
 PAGE_SIZE = 20
+# A card is made again only when its need changes; an unchanged one is kept this long.
+CARD_SECONDS = 7 * 24 * 3600
 
 
 @shared_page(params=(*NeedFilter.base_filters, "page"))
@@ -48,3 +56,25 @@ def need_map(request):
         },
     }
     return render(request, "needs/need_map.html", ctx)
+
+
+def _card_version(request, pk: int, lang: str) -> str | None:
+    digest = need_digest(pk)
+    return f"{digest}:{lang}" if digest and lang in dict(settings.LANGUAGES) else None
+
+
+@revalidated_page(_card_version)
+def need_card(request, pk: int, lang: str):
+    """A published need's preview image for shared links (needs.share), in `lang`. Made once per
+    version of the need and language, then kept in the cache; an unknown need or language is a 404."""
+    version = _card_version(request, pk, lang)
+    if version is None:
+        raise Http404
+    key = f"need-card:{pk}:{version}"
+    png = cache.get(key)
+    if png is None:
+        need = get_object_or_404(Need.objects.published().with_places(), pk=pk)
+        with translation.override(lang):
+            png = share.card_png(need)
+        cache.set(key, png, CARD_SECONDS)
+    return HttpResponse(png, content_type="image/png")

@@ -23,7 +23,7 @@ from tests.ksbb.test_photos import phone_jpeg
 PAGE_SECONDS = 10
 # Every view name the resolver knows, by what a shared cache may do with its anonymous GET.
 SHARED = {"home", "needs:need_map", "transparency:transparency"}  # kept S seconds, page cache
-REVALIDATED = {"need_detail"}  # kept, asked again each time (ETag from what it shows)
+REVALIDATED = {"need_detail", "need_card"}  # kept, asked again each time (ETag from what it shows)
 PUBLIC_REVALIDATED = {"need-list", "need-detail"}  # API: public, no-cache, ETag
 PUBLIC = {  # public, kept for a while
     "need-layer",
@@ -134,6 +134,7 @@ def _url(name: str, params: tuple, world) -> list[str]:
         "format": "json",
         "receipt": world["receipt"].pk,
         "day": timezone.localdate().isoformat(),
+        "lang": "id",
     }
     return [reverse(name, kwargs={p: values[p] for p in params})]
 
