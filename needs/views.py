@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -14,8 +13,6 @@ from needs.filters import NeedFilter
 from needs.models import Need, NeedStatus
 
 PAGE_SIZE = 20
-# A card is made again only when its need changes; an unchanged one is kept this long.
-CARD_SECONDS = 7 * 24 * 3600
 
 
 @shared_page(params=(*NeedFilter.base_filters, "page"))
@@ -65,16 +62,11 @@ def _card_version(request, pk: int, lang: str) -> str | None:
 
 @revalidated_page(_card_version)
 def need_card(request, pk: int, lang: str):
-    """A published need's preview image for shared links (needs.share), in `lang`. Made once per
-    version of the need and language, then kept in the cache; an unknown need or language is a 404."""
-    version = _card_version(request, pk, lang)
-    if version is None:
+    """A published need's preview image for shared links (needs.share), in `lang`; an unknown need
+    or language is a 404. Kept, and revalidated by its ETag, by the page cache like the need's page
+    (ksbb.lib.http_cache): drawn again only when the need changed."""
+    if lang not in dict(settings.LANGUAGES):
         raise Http404
-    key = f"need-card:{pk}:{version}"
-    png = cache.get(key)
-    if png is None:
-        need = get_object_or_404(Need.objects.published().with_places(), pk=pk)
-        with translation.override(lang):
-            png = share.card_png(need)
-        cache.set(key, png, CARD_SECONDS)
-    return HttpResponse(png, content_type="image/png")
+    need = get_object_or_404(Need.objects.published().with_places(), pk=pk)
+    with translation.override(lang):
+        return HttpResponse(share.card_png(need), content_type="image/png")
