@@ -177,11 +177,11 @@ def _collaborator_for(details: DonorDetails) -> Collaborator:
             "is_anonymous": not details.show_name,
         },
     )
-    if not created and not details.show_name and not collaborator.is_anonymous:
+    hides = not created and not details.show_name and not collaborator.is_anonymous
+    if hides:
         collaborator.is_anonymous = True
         collaborator.save(update_fields=["is_anonymous"])
-        ledger.record_collaborator(collaborator)
-    elif created:
+    if created or hides:
         ledger.record_collaborator(collaborator)
     return collaborator
 

@@ -242,14 +242,14 @@ def _vet_organisations(collaborators: dict[str, Collaborator], staff, created: C
         asked = services.submit_vetting(
             collaborator, legal_id=_legal_id(collaborator), letter=_letter()
         )
+        collaborators[collaborator.email.lower()] = asked
         if n % 10 == 7:
             continue
         refused = n % 20 == 6
-        services.decide_vetting(
+        collaborators[collaborator.email.lower()] = services.decide_vetting(
             asked, by=staff, vetted=not refused, reason=texts.VETTING_REFUSAL if refused else ""
         )
         created["organisations vetted" if not refused else "vettings refused"] += 1
-        collaborators[collaborator.email.lower()] = Collaborator.objects.get(pk=collaborator.pk)
 
 
 def _write_vetting_thresholds() -> None:
