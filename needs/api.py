@@ -4,7 +4,6 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
-from django_filters import MultipleChoiceFilter
 from drf_spectacular.contrib.rest_framework_gis import build_geo_schema
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import build_object_type
@@ -12,17 +11,18 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from ksbb.lib import api_schema
+from ksbb.lib import api_schema, snapshots
 from ksbb.lib.api_schema import BAD_PARAMETERS, NOT_FOUND
 from ksbb.lib.http_cache import public_data
 from locations.models import Site
 from needs import layer as needs_layer
 from needs.caching import need_conditional, needs_conditional
-from needs.filters import NeedFilter, known_valid, remember_valid
+from needs.filters import NeedFilter, canonical_filters, known_valid, remember_valid
 from needs.models import AidType, Category, Freshness, Need, NeedStatus
 
 NeedLayer = api_schema.geojson_layer(
@@ -131,6 +131,29 @@ class NeedFeatureSchema(OpenApiSerializerExtension):
         )
 
 
+class CoverageAreaSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The kelurahan's Kemendagri code.")
+    name = serializers.CharField()
+    kecamatan_code = serializers.CharField()
+    kecamatan = serializers.CharField()
+    kota_code = serializers.CharField()
+    kota = serializers.CharField(help_text="As people say it: Jakarta Pusat.")
+    kota_name = serializers.CharField(help_text="In full: Kota Administrasi Jakarta Pusat.")
+    needs_open = serializers.IntegerField(min_value=0)
+    beneficiaries_uncovered = serializers.IntegerField(min_value=0)
+    value_uncovered = serializers.IntegerField(
+        min_value=0, help_text="Rupiah, by the aid types' reference values."
+    )
+    needs_without_estimate = serializers.IntegerField(
+        min_value=0, help_text="Open needs whose aid type has no reference value."
+    )
+
+
+class CoverageSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["kelurahan"])
+    areas = CoverageAreaSerializer(many=True)
+
+
 class NeedPagination(GeoJsonPagination):
     page_size = 50
     max_page_size = 500
@@ -202,6 +225,7 @@ class NeedPagination(GeoJsonPagination):
 @method_decorator(public_data(0), name="list")
 @method_decorator(public_data(0), name="retrieve")
 @method_decorator(public_data(), name="layer")
+@method_decorator(public_data(), name="coverage")
 @method_decorator(needs_conditional, name="list")
 @method_decorator(need_conditional, name="retrieve")
 class NeedViewSet(viewsets.ReadOnlyModelViewSet):
@@ -226,27 +250,30 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False)
     def layer(self, request, format=None):  # noqa: A002 (the router passes layer.json's)
-        filters = tuple(
-            (name, _canonical(name, request.query_params.getlist(name)))
-            for name in sorted(self.filterset_class.base_filters)
-            if name in request.query_params
-        )
-        # Validated here: a bad filter is a 400 whatever the snapshot holds. The FilterSet (its
-        # form above all) was most of a layer request's cost, so a set of filters found valid is
-        # trusted for a minute (needs.filters.known_valid).
+        return needs_layer.response(request, self._valid_filters(request))
+
+    @extend_schema(
+        filters=True,
+        responses={200: CoverageSerializer, 400: BAD_PARAMETERS},
+        description="Unmet need per kelurahan for the needs matching the filters (the map's "
+        "choropleth; docs/open-data.md, needs.coverage): open needs, beneficiaries and value in "
+        "Rupiah not covered by any pledge yet. Kelurahan without a matching need are left out.",
+    )
+    @action(detail=False, pagination_class=None)
+    def coverage(self, request, format=None):  # noqa: A002
+        areas = snapshots.snapshot("needs-coverage", self._valid_filters(request))
+        return Response({"level": "kelurahan", "areas": areas})
+
+    def _valid_filters(self, request) -> tuple:
+        """The request's filters as they key the map layers' snapshots, validated here: a bad filter
+        is a 400 whatever a snapshot holds. The FilterSet (its form above all) was most of a layer
+        request's cost, so a set of filters found valid is trusted for a minute
+        (needs.filters.known_valid)."""
+        filters = canonical_filters(request.query_params)
         if not known_valid(filters):
             self.filter_queryset(Need.objects.published())
             remember_valid(filters)
-        return needs_layer.response(request, filters)
-
-
-def _canonical(name: str, values: list[str]) -> list[str]:
-    """A filter's values as they key the layer's snapshot: the choices of a multiple-choice filter
-    in one order, once each (status=open&status=delivered is status=delivered&status=open, and
-    the worker keeps one layer for both, not two); any other filter's as given (the last counts)."""
-    if isinstance(NeedFilter.base_filters[name], MultipleChoiceFilter):
-        return sorted(set(values))
-    return values
+        return filters
 
 
 class CategorySerializer(serializers.ModelSerializer):

@@ -7,5 +7,5 @@ class NeedsConfig(AppConfig):
     verbose_name = _("Needs")
 
     def ready(self):
-        # Registers the map layer's snapshot (ksbb.lib.snapshots), which the background worker rebuilds.
-        from needs import layer  # noqa: F401
+        # Registers the map layers' snapshots (ksbb.lib.snapshots), which the background worker rebuilds.
+        from needs import areas, layer  # noqa: F401

@@ -6,9 +6,11 @@ import time
 
 import django_filters
 from django import forms
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point, Polygon
 from django.core.cache import cache
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,12 +19,23 @@ from drf_spectacular.utils import extend_schema_field
 from ksbb.lib.http_cache import page_seconds
 from ksbb.lib.widgets import QuickSelect
 from locations.models import Region, Site
+from needs import coverage
 from needs.models import AidType, Category, Need, NeedStatus
 
 DEFAULT_STATUSES = [NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED]
 REGION_CODE = re.compile(r"[0-9]+(\.[0-9]+)*")
 # Jakarta with a generous margin: a bbox wholly outside it is a mistake worth reporting.
 MAX_BBOX_SPAN_DEGREES = 5
+# The parameters that order the needs rather than choose them: the map's layers ignore them.
+ORDER_PARAMS = ("sort", "near")
+# How precisely the browser sends a donor's location for "closest to me" (static/js/need-map.js):
+# two decimals, about a kilometre. Anything finer is rounded here too.
+NEAR_DECIMALS = 2
+
+SORT_CHOICES = [
+    ("least_covered", _("Least covered first")),
+    ("closest", _("Closest to me")),
+]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -51,9 +64,41 @@ class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
+class NearField(forms.CharField):
+    """`longitude,latitude` in degrees, rounded to NEAR_DECIMALS: where the donor is, roughly."""
+
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            lon, lat = (float(v) for v in value.split(","))
+        except ValueError:
+            raise forms.ValidationError(
+                _("Your location must be two numbers: longitude, latitude.")
+            ) from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise forms.ValidationError(_("Your location is not a place on Earth."))
+        return Point(round(lon, NEAR_DECIMALS), round(lat, NEAR_DECIMALS), srid=4326)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class NearFilter(django_filters.Filter):
+    field_class = NearField
+
+
 class NeedFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
+        if data.get("sort") == "closest" and not data.get("near") and "near" not in self.errors:
+            raise forms.ValidationError(
+                _(
+                    "To see the closest needs first, tap “Closest to me” and let your browser "
+                    "share your location, or choose another order."
+                )
+            )
         kota, kecamatan, kelurahan = (data.get(k) for k in ("kota", "kecamatan", "kelurahan"))
         if kota and kecamatan and not kecamatan.code.startswith(kota.code + "."):
             raise forms.ValidationError(
@@ -117,6 +162,22 @@ class NeedFilter(django_filters.FilterSet):
         method="filter_bbox",
         help_text=_("min longitude, min latitude, max longitude, max latitude (EPSG:4326)"),
     )
+    sort = django_filters.ChoiceFilter(
+        label=_("Order"),
+        choices=SORT_CHOICES,
+        empty_label=_("Newest first"),
+        method="filter_sort",
+        help_text=_(
+            "least_covered: the smallest share pledged first; closest: nearest to `near` first."
+        ),
+    )
+    near = NearFilter(
+        label=_("Your location"),
+        method="filter_near",
+        help_text=_(
+            "longitude,latitude (EPSG:4326) for sort=closest; rounded to two decimals, never stored."
+        ),
+    )
 
     class Meta:
         model = Need
@@ -139,6 +200,11 @@ class NeedFilter(django_filters.FilterSet):
             # Donors look for what they can still support unless they ask for more.
             data = data.copy()
             data.setlist("status", DEFAULT_STATUSES)
+        if data is not None and data.get("near"):
+            # Rounded before anything reads it: the page echoes (and the list sorts by) no finer
+            # place than NEAR_DECIMALS.
+            data = data.copy()
+            data["near"] = _rounded_place(data["near"])
         super().__init__(data, queryset, **kwargs)
         self._offer_choices()
 
@@ -162,6 +228,20 @@ class NeedFilter(django_filters.FilterSet):
 
     def filter_region(self, queryset, name, region):
         return queryset.in_region(region.code)
+
+    def filter_sort(self, queryset, name, value):
+        if value == "least_covered":
+            return queryset.annotate(
+                covered_share=coverage.covered_share(),
+                uncovered=coverage.beneficiaries_uncovered(),
+            ).order_by("covered_share", "-uncovered", "-created_at", "-pk")
+        near = self.form.cleaned_data.get("near")
+        return queryset.annotate(distance=Distance("site__point", near)).order_by(
+            "distance", "-created_at", "-pk"
+        )
+
+    def filter_near(self, queryset, name, value):
+        return queryset  # read by filter_sort; alone it orders nothing
 
     def filter_text(self, queryset, name, value):
         value = value.strip()
@@ -267,6 +347,37 @@ class _Offered(BaseChoiceIterator):
         for value, label in offered_choices()[self.name]:
             if value.startswith(self.prefix):
                 yield value, label
+
+
+def _rounded_place(value: str) -> str:
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        return value  # NearField names what is wrong with it
+    return f"{lon:.{NEAR_DECIMALS}f},{lat:.{NEAR_DECIMALS}f}"
+
+
+def canonical_filters(query: QueryDict) -> tuple:
+    """The filters of `query` that choose needs, as (name, values) pairs in one order: they key the
+    map layers' snapshots. A multiple-choice filter's values are sorted, once each
+    (status=open&status=delivered is status=delivered&status=open: one snapshot, not two); any
+    other filter's as given (the last counts). The order (ORDER_PARAMS) is left out."""
+    pairs = []
+    for name in sorted(NeedFilter.base_filters):
+        if name in query and name not in ORDER_PARAMS:
+            values = query.getlist(name)
+            if isinstance(NeedFilter.base_filters[name], django_filters.MultipleChoiceFilter):
+                values = sorted(set(values))
+            pairs.append((name, values))
+    return tuple(pairs)
+
+
+def filters_query(filters) -> QueryDict:
+    """canonical_filters() back as a query, for NeedFilter."""
+    data = QueryDict(mutable=True)
+    for name, values in filters:
+        data.setlist(name, values)
+    return data
 
 
 def parse_bbox(value: str) -> Polygon:

@@ -22,7 +22,7 @@ import time
 from django.conf import settings
 from django.db import connections, router
 from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 
@@ -30,7 +30,7 @@ from ksbb.lib import snapshots
 from ksbb.lib.geojson import collection, features
 from locations.models import Site
 from needs.caching import data_version
-from needs.filters import NeedFilter
+from needs.filters import NeedFilter, filters_query
 from needs.models import AidType, Need
 
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
@@ -89,10 +89,7 @@ def build(needs: QuerySet) -> Layer:
 
 def build_for(filters: list) -> Layer:
     """The layer for `filters`, the API request's [name, [values]] pairs (validated by the view)."""
-    data = QueryDict(mutable=True)
-    for name, values in filters:
-        data.setlist(name, values)
-    filterset = NeedFilter(data, queryset=Need.objects.published())
+    filterset = NeedFilter(filters_query(filters), queryset=Need.objects.published())
     if not filterset.is_valid():  # stored filters that no longer validate (a region removed)
         raise ValueError(f"needs layer: filters no longer valid: {filterset.errors.as_json()}")
     return build(filterset.qs)

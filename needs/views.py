@@ -4,23 +4,47 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
+from ksbb.lib import snapshots
 from ksbb.lib.http_cache import revalidated_page, shared_page
 from needs import share
 from needs.caching import need_digest
-from needs.filters import NeedFilter
+from needs.filters import NeedFilter, canonical_filters
 from needs.models import Need, NeedStatus
 
 PAGE_SIZE = 20
+# The map page's table of the least covered kelurahan; the coverage page lists them all.
+TOP_AREAS = 10
+# Never kept by the page cache (a parameter it does not read), nor by any other: a donor's place.
+PRIVATE_PARAMS = ("near",)
+PAGE_PARAMS = (*(f for f in NeedFilter.base_filters if f not in PRIVATE_PARAMS), "page")
+AREA_PARAMS = tuple(f for f in NeedFilter.base_filters if f not in ("sort", "near", "bbox"))
 
 
-@shared_page(params=(*NeedFilter.base_filters, "page"))
+def _keep_private(request, response):
+    if any(name in request.GET for name in PRIVATE_PARAMS):
+        patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _areas(request, needs: NeedFilter) -> list[dict] | None:
+    """The kelurahan's unmet need for the request's filters (needs.areas; the same snapshot as the
+    API's for the same query), or None when they are not valid."""
+    if not needs.is_valid():
+        return None
+    return snapshots.snapshot("needs-coverage", canonical_filters(request.GET))
+
+
+@shared_page(params=PAGE_PARAMS)
 def need_map(request):
-    """The public map and, beside it, the list of the same needs; both work without JavaScript."""
+    """The public map and, beside it, the list of the same needs and the least covered kelurahan;
+    all of it works without JavaScript."""
     needs = NeedFilter(request.GET)
     page = None
     approximate = False
+    areas = _areas(request, needs)
     if needs.is_valid():
         queryset = needs.qs.with_places()
         paginator = Paginator(queryset, PAGE_SIZE)
@@ -41,8 +65,11 @@ def need_map(request):
         "filter": needs,
         "page": page,
         "query": query.urlencode(),
+        "area_query": _area_query(request),
         "statuses": NeedStatus.choices,
         "approximate": approximate,
+        "areas": areas[:TOP_AREAS] if areas else areas,
+        "more_areas": len(areas) > TOP_AREAS if areas else False,
         "map_labels": {
             "remaining": _("still needed"),
             "of": _("of"),
@@ -50,9 +77,34 @@ def need_map(request):
             "loading": _("Loading…"),
             "failed": _("The need could not be loaded."),
             "approximate": _("Approximate location"),
+            "people": _("beneficiaries not covered"),
+            "rupiah": _("Rupiah not covered"),
+            "needs_open": _("open needs"),
+            "see_all": _("See the needs here"),
+            "no_needs": _("No open need here."),
+            "no_location": _("Your location could not be read; choose another order."),
         },
     }
-    return render(request, "needs/need_map.html", ctx)
+    return _keep_private(request, render(request, "needs/need_map.html", ctx))
+
+
+def _area_query(request) -> str:
+    """The filters that choose needs (not the order or the page), for the areas' links."""
+    query = request.GET.copy()
+    for name in list(query):
+        if name not in AREA_PARAMS:
+            del query[name]
+    return query.urlencode()
+
+
+@shared_page(params=AREA_PARAMS)
+def need_coverage(request):
+    """Every kelurahan's unmet need for the filters, as a table: the map's "unmet need" layer for
+    readers without JavaScript or a map, and for anyone who wants the whole list."""
+    needs = NeedFilter(request.GET)
+    areas = _areas(request, needs)
+    ctx = {"filter": needs, "areas": areas, "area_query": _area_query(request)}
+    return render(request, "needs/need_coverage.html", ctx)
 
 
 def _card_version(request, pk: int, lang: str) -> str | None:

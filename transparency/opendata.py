@@ -23,6 +23,7 @@ from donations.models import Collaborator, Vetting, verified_sql
 from ksbb.lib.cells import safe_cell
 from ledger.models import Checkpoint
 from locations.models import Site
+from needs import coverage
 from transparency import figures
 
 ANONYMOUS_NAME = "Anonim"
@@ -95,6 +96,8 @@ NEED_COLUMNS = [
     Column("quantity_delivered", "#output+delivered+num"),
     Column("beneficiaries", "#targeted+num"),
     Column("beneficiary_kind", "#beneficiary+type"),
+    Column("beneficiaries_uncovered", "#targeted+uncovered+num"),
+    Column("value_uncovered", "#value+uncovered+idr"),
     Column("period_start", "#date+start"),
     Column("period_end", "#date+end"),
     Column("created_at", "#date+created"),
@@ -126,6 +129,8 @@ def _needs(as_of=None) -> QuerySet:
             location_is_approximate=F("site__location_is_approximate"),
             quantity_delivered_then=F("delivered_then"),
             point=F("site__point"),
+            beneficiaries_uncovered=coverage.beneficiaries_uncovered(),
+            value_uncovered=coverage.value_uncovered(),
             **_regions("site__"),
         )
     )
@@ -168,6 +173,35 @@ def _needs_geo() -> QuerySet:
         point=F("site__point"),
         kelurahan_code=F("site__kelurahan__code"),
     )
+
+
+# unmet need per kelurahan (the map's "unmet need" layer, needs.coverage) ------------------------
+
+UNMET_NEED_COLUMNS = [
+    *REGION_COLUMNS,
+    Column("needs_open", "#activity+open+num"),
+    Column("beneficiaries_uncovered", "#targeted+uncovered+num"),
+    Column("value_uncovered", "#value+uncovered+idr"),
+    Column("needs_without_estimate", "#activity+noestimate+num"),
+]
+
+
+def _unmet_need_rows(as_of=None) -> Iterator[dict]:
+    """Each kelurahan with a published need, by the map's one definition (needs.coverage): the sums
+    of the needs file's columns of the same names, kelurahan by kelurahan."""
+    for area in sorted(coverage.by_kelurahan(figures.needs_as_of(as_of)), key=lambda a: a["code"]):
+        yield {
+            "kelurahan_code": area["code"],
+            "kelurahan_name": area["name"],
+            "kecamatan_code": area["kecamatan_code"],
+            "kecamatan_name": area["kecamatan"],
+            "kota_code": area["kota_code"],
+            "kota_name": area["kota_name"],
+            "needs_open": area["needs_open"],
+            "beneficiaries_uncovered": area["beneficiaries_uncovered"],
+            "value_uncovered": area["value_uncovered"],
+            "needs_without_estimate": area["needs_without_estimate"],
+        }
 
 
 # sites -----------------------------------------------------------------------------------------
@@ -588,6 +622,7 @@ def _checkpoint_rows(as_of=None) -> Iterator[dict]:
 DATASETS: dict[str, Dataset] = {
     "needs": Dataset(NEED_COLUMNS, _need_rows, geo=_needs_geo),
     "sites": Dataset(SITE_COLUMNS, _site_rows, geo=_sites_geo),
+    "unmet_need": Dataset(UNMET_NEED_COLUMNS, _unmet_need_rows),
     "pledges": Dataset(PLEDGE_COLUMNS, _pledge_rows),
     "deliveries": Dataset(DELIVERY_COLUMNS, _delivery_rows),
     "collaborators": Dataset(COLLABORATOR_LIST_COLUMNS, _collaborator_rows),

@@ -96,13 +96,18 @@ def page_seconds() -> int:
 
 def shared_page(*, params: tuple[str, ...] = ()) -> Callable:
     """A page that is the same for every anonymous visitor in a language and may lag the database
-    by KSBB_PUBLIC_PAGE_SECONDS. `params`: the query parameters the page reads."""
+    by KSBB_PUBLIC_PAGE_SECONDS. `params`: the query parameters the page reads. A response the
+    view itself made private (a visitor's own location in its query) stays private."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             response = view(request, *args, **kwargs)
-            if request.method in SAFE_METHODS and response.status_code == 200:
+            if (
+                request.method in SAFE_METHODS
+                and response.status_code == 200
+                and "private" not in _directives(response)
+            ):
                 seconds = page_seconds()
                 if seconds:
                     patch_cache_control(

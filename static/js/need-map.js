@@ -1,6 +1,9 @@
-/* The public map of needs: kelurahan boundaries, needs as clustered markers, a popup per need.
- * django-leaflet creates the map and calls window.ksbbNeedMap. Data reaches the page only through
- * textContent, never innerHTML, so a need's title cannot inject markup. */
+/* The public map of needs: kelurahan boundaries, needs as clustered markers with a popup per need,
+ * or the kelurahan shaded by their unmet need (needs.coverage), a popup listing an area's least
+ * covered needs. The boundaries come from the portal itself, so the map keeps its places with no
+ * tile (offline, or tiles down). django-leaflet creates the map and calls window.ksbbNeedMap. Data
+ * reaches the page only through textContent, never innerHTML, so a need's title cannot inject
+ * markup. */
 (function () {
   "use strict";
 
@@ -64,6 +67,74 @@
     });
   });
 
+  // "Closest to me": the browser's location, asked only on this tap, rounded to about a kilometre
+  // (needs.filters.NEAR_DECIMALS) and sent once in the list's address; nothing keeps it.
+  var closest = document.getElementById("closest");
+  var form = document.querySelector("form.filters");
+  if (closest && form && form.elements.near && navigator.geolocation) {
+    closest.hidden = false;
+    closest.addEventListener("click", function () {
+      var error = document.getElementById("closest-error");
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          form.elements.near.value =
+            position.coords.longitude.toFixed(2) + "," + position.coords.latitude.toFixed(2);
+          form.elements.sort.value = "closest";
+          if (form.elements.page) form.elements.page.value = "";
+          form.submit();
+        },
+        function () {
+          var labels = JSON.parse(document.getElementById("map-labels").textContent);
+          error.textContent = labels.no_location;
+          error.hidden = false;
+        },
+        { maximumAge: 600000, timeout: 20000 }
+      );
+    });
+  }
+
+  function numbers(value) {
+    return new Intl.NumberFormat(document.documentElement.lang || "id").format(value);
+  }
+
+  function areaPopup(feature, area, labels, data) {
+    var box = el("div", "area-popup");
+    box.appendChild(el("strong", "area-popup-title", feature.properties.name));
+    var figures = area
+      ? numbers(area.needs_open) + " " + labels.needs_open + " · " +
+        numbers(area.beneficiaries_uncovered) + " " + labels.people + " · " +
+        numbers(area.value_uncovered) + " " + labels.rupiah
+      : labels.no_needs;
+    box.appendChild(el("div", "area-popup-figures", figures));
+    if (!area || !area.needs_open) return box;
+    var list = el("ul", "area-popup-needs");
+    box.appendChild(list);
+    var url = new URL(data.listUrl, window.location.href);
+    url.searchParams.set("kelurahan", area.code);
+    url.searchParams.set("sort", "least_covered");
+    url.searchParams.set("page_size", "5");
+    fetchJSON(url.href).then(function (page) {
+      page.features.forEach(function (need) {
+        var p = need.properties;
+        var item = el("li");
+        var link = el("a", null, p.title);
+        link.href = p.url;
+        item.appendChild(link);
+        item.appendChild(el("span", "area-popup-remaining",
+          " · " + numbers(p.quantity_remaining) + " " + labels.of + " " + numbers(p.quantity_needed) + " " + p.unit + " " + labels.remaining));
+        list.appendChild(item);
+      });
+    }).catch(function () { list.appendChild(el("li", null, labels.failed)); });
+    var all = el("a", "area-popup-link", labels.see_all);
+    var here = new URL(data.pageUrl, window.location.href);
+    here.searchParams.set("kelurahan", area.code);
+    here.searchParams.set("sort", "least_covered");
+    here.hash = "list-title";
+    all.href = here.href;
+    box.appendChild(all);
+    return box;
+  }
+
   window.ksbbNeedMap = function (map) {
     var data = document.getElementById("need-map-data").dataset;
     var labels = JSON.parse(document.getElementById("map-labels").textContent);
@@ -71,7 +142,8 @@
     container.setAttribute("role", "region");
     container.setAttribute("aria-label", document.querySelector(".map-panel").getAttribute("aria-label"));
 
-    fetchJSON(data.boundariesUrl).then(function (geojson) {
+    var boundaries = fetchJSON(data.boundariesUrl);
+    boundaries.then(function (geojson) {
       L.geoJSON(geojson, {
         interactive: false,
         style: { color: "#55606b", weight: 1, fillColor: "#dfe7ee", fillOpacity: 0.35 },
@@ -94,6 +166,89 @@
       container.dataset.markers = String(markers.length);
       if (markers.length) map.fitBounds(cluster.getBounds(), { maxZoom: 15, padding: [20, 20] });
     });
+
+    // "Unmet need by kelurahan": switched with the markers, shaded by the chosen measure.
+    var view = document.getElementById("map-view");
+    var measureBox = view.querySelector(".map-measure");
+    var measure = document.getElementById("map-measure");
+    var statusLegend = document.getElementById("status-legend");
+    var coverageLegend = document.getElementById("coverage-legend");
+    var coverage = null;
+    var shaded = null;
+    var fitted = false;
+    view.hidden = false;
+
+    function showUnmet() {
+      map.removeLayer(cluster);
+      statusLegend.hidden = true;
+      coverageLegend.hidden = false;
+      measureBox.hidden = false;
+      coverage = coverage || fetchJSON(data.coverageUrl);
+      Promise.all([boundaries, coverage]).then(function (both) {
+        shade(both[0], both[1].areas);
+      }).catch(function () {
+        container.dataset.areas = "failed";
+      });
+    }
+
+    function showMarkers() {
+      if (shaded) map.removeLayer(shaded);
+      shaded = null;
+      map.addLayer(cluster);
+      statusLegend.hidden = false;
+      coverageLegend.hidden = true;
+      measureBox.hidden = true;
+      delete container.dataset.areas;
+    }
+
+    function shade(geojson, areas) {
+      var key = measure.value;
+      var byCode = {};
+      areas.forEach(function (area) { byCode[area.code] = area; });
+      var breaks = window.ksbbShades.classes(areas.map(function (a) { return a[key]; }));
+      var label = key === "value_uncovered" ? labels.rupiah : labels.people;
+      window.ksbbShades.legend(coverageLegend, breaks, label, numbers);
+      if (shaded) map.removeLayer(shaded);
+      var matched = 0;
+      shaded = L.geoJSON(geojson, {
+        style: function (feature) {
+          var area = byCode[feature.properties.code];
+          return area
+            ? { color: "#333", weight: 1, fillColor: window.ksbbShades.colourOf(area[key], breaks), fillOpacity: 0.8 }
+            : { color: "#55606b", weight: 1, fillColor: "#ffffff", fillOpacity: 0.3 };
+        },
+        onEachFeature: function (feature, shape) {
+          var area = byCode[feature.properties.code];
+          if (area) matched += 1;
+          var tip = el("div", null, feature.properties.name + ": " + numbers(area ? area[key] : 0) + " " + label);
+          shape.bindTooltip(tip);
+          shape.bindPopup(el("div", "area-popup", labels.loading));
+          shape.on("popupopen", function (event) {
+            var box = areaPopup(feature, area, labels, data);
+            event.popup.setContent(box);
+          });
+          shape.on("add", function () {
+            var path = shape.getElement && shape.getElement();
+            if (path && area) path.setAttribute("data-code", area.code);
+          });
+        },
+      }).addTo(map);
+      container.dataset.areas = String(matched);
+      if (!fitted && matched) {
+        // The first time, the places with needs: all of Jakarta's mainland, usually.
+        var bounds = L.latLngBounds([]);
+        shaded.eachLayer(function (shape) { if (byCode[shape.feature.properties.code]) bounds.extend(shape.getBounds()); });
+        map.fitBounds(bounds, { maxZoom: 15, padding: [10, 10], animate: false });
+        fitted = true;
+      }
+    }
+
+    Array.prototype.forEach.call(view.querySelectorAll("input[name=map-view]"), function (radio) {
+      radio.addEventListener("change", function () {
+        if (radio.checked) (radio.value === "unmet" ? showUnmet : showMarkers)();
+      });
+    });
+    measure.addEventListener("change", showUnmet);
 
     function showNeed(popup, id) {
       var url = data.detailUrl.replace(/\/0\/$/, "/" + encodeURIComponent(id) + "/");

@@ -22,11 +22,17 @@ from tests.ksbb.test_photos import phone_jpeg
 
 PAGE_SECONDS = 10
 # Every view name the resolver knows, by what a shared cache may do with its anonymous GET.
-SHARED = {"home", "needs:need_map", "transparency:transparency"}  # kept S seconds, page cache
+SHARED = {
+    "home",
+    "needs:need_map",
+    "needs:need_coverage",
+    "transparency:transparency",
+}  # kept S seconds, page cache
 REVALIDATED = {"need_detail", "need_card"}  # kept, asked again each time (ETag from what it shows)
 PUBLIC_REVALIDATED = {"need-list", "need-detail"}  # API: public, no-cache, ETag
 PUBLIC = {  # public, kept for a while
     "need-layer",
+    "need-coverage",
     "donations:receipt_photo",
     "transparency:open_data",
     "transparency:ledger",
@@ -393,8 +399,10 @@ def test_with_the_page_cache_off_pages_are_made_every_time(client, need, setting
 def test_the_map_s_filter_lists_are_read_once_a_minute(client, need, django_assert_max_num_queries):
     client.get("/peta/")
     # Another page of the map, made: its count, its needs, whether any site is placed roughly, the
-    # chosen kota; the lists' 300 options come from the cache (needs.filters.offered_choices).
-    with django_assert_max_num_queries(4):
+    # chosen kota, and its areas' snapshot (needs.areas: built on every read in the tests, its
+    # version and its rows); the lists' 300 options come from the cache
+    # (needs.filters.offered_choices).
+    with django_assert_max_num_queries(6):
         made = client.get("/peta/?kota=31.71")
     assert made.context is not None
     html = made.content.decode()
