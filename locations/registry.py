@@ -1,6 +1,6 @@
 """Official region codes and names (Kemendagri) from the idn-area-data CSVs.
 
-The package is fetched by scripts/fetch-regions.sh into .data/idn-area-data/ (KSBB_REGION_DATA);
+The package is fetched by scripts/fetch-npm.sh idn-area-data into .data/idn-area-data/ (KSBB_REGION_DATA);
 data/README.md gives its source and licence (ODbL 1.0).
 """
 
@@ -44,7 +44,7 @@ def read_registry(folder: Path | None = None, province: str = JAKARTA) -> list[R
         path = folder / filename
         if not path.is_file():
             raise RegistryError(
-                f"{path} is missing: run scripts/fetch-regions.sh (make run does) or set KSBB_REGION_DATA."
+                f"{path} is missing: run scripts/fetch-npm.sh idn-area-data (make run does) or set KSBB_REGION_DATA."
             )
         stat = path.stat()
         rows += _province_rows(

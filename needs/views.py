@@ -83,6 +83,7 @@ def need_map(request):
             "see_all": _("See the needs here"),
             "no_needs": _("No open need here."),
             "no_location": _("Your location could not be read; choose another order."),
+            "statuses": {value: str(label) for value, label in NeedStatus.choices},
         },
     }
     return _keep_private(request, render(request, "needs/need_map.html", ctx))

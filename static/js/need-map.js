@@ -156,7 +156,10 @@
     fetchJSON(data.layerUrl).then(function (geojson) {
       var markers = geojson.features.map(function (feature) {
         var c = feature.geometry.coordinates;
-        var marker = L.marker([c[1], c[0]], { icon: pin(feature.properties.status), keyboard: true });
+        var status = feature.properties.status;
+        // Its name for a screen reader and a tooltip: the marker is a button.
+        var title = (labels.statuses[status] || "") + " · " + labels.open;
+        var marker = L.marker([c[1], c[0]], { icon: pin(status), keyboard: true, title: title });
         marker.needId = feature.id;
         marker.bindPopup(el("div", "need-popup", labels.loading));
         marker.on("popupopen", function (event) { showNeed(event.popup, marker.needId); });

@@ -2,6 +2,7 @@
 procrastinate's worker on its own connections, never inside a request."""
 
 import datetime
+import threading
 
 import pytest
 from django.core import mail
@@ -34,11 +35,25 @@ def run_worker():
     them CONN_MAX_AGE seconds), so none is left open when the test database is dropped."""
     database = connections.settings[DEFAULT_DB_ALIAS]
     age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
+    failures = []
+
+    def work():
+        try:
+            with app.replace_connector(app.connector.get_worker_connector()):
+                app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+        except BaseException as e:  # raised again in the test's own thread
+            failures.append(e)
+
+    # In a thread of its own: the worker runs its own event loop (asyncio.run), which a thread
+    # already running one refuses, as this process's does once a browser test has used Playwright.
+    thread = threading.Thread(target=work)
     try:
-        with app.replace_connector(app.connector.get_worker_connector()):
-            app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+        thread.start()
+        thread.join()
     finally:
         database["CONN_MAX_AGE"] = age
+    if failures:
+        raise failures[0]
 
 
 def jobs(task: str):
