@@ -97,6 +97,8 @@
     return new Intl.NumberFormat(document.documentElement.lang || "id").format(value);
   }
 
+  // An area's popup: its figures and its least covered needs, built whole before it is shown, so
+  // nothing moves under the donor's finger while the list arrives.
   function areaPopup(feature, area, labels, data) {
     var box = el("div", "area-popup");
     box.appendChild(el("strong", "area-popup-title", feature.properties.name));
@@ -106,14 +108,13 @@
         numbers(area.value_uncovered) + " " + labels.rupiah
       : labels.no_needs;
     box.appendChild(el("div", "area-popup-figures", figures));
-    if (!area || !area.needs_open) return box;
-    var list = el("ul", "area-popup-needs");
-    box.appendChild(list);
+    if (!area || !area.needs_open) return Promise.resolve(box);
     var url = new URL(data.listUrl, window.location.href);
     url.searchParams.set("kelurahan", area.code);
     url.searchParams.set("sort", "least_covered");
     url.searchParams.set("page_size", "5");
-    fetchJSON(url.href).then(function (page) {
+    var list = el("ul", "area-popup-needs");
+    return fetchJSON(url.href).then(function (page) {
       page.features.forEach(function (need) {
         var p = need.properties;
         var item = el("li");
@@ -124,15 +125,19 @@
           " · " + numbers(p.quantity_remaining) + " " + labels.of + " " + numbers(p.quantity_needed) + " " + p.unit + " " + labels.remaining));
         list.appendChild(item);
       });
-    }).catch(function () { list.appendChild(el("li", null, labels.failed)); });
-    var all = el("a", "area-popup-link", labels.see_all);
-    var here = new URL(data.pageUrl, window.location.href);
-    here.searchParams.set("kelurahan", area.code);
-    here.searchParams.set("sort", "least_covered");
-    here.hash = "list-title";
-    all.href = here.href;
-    box.appendChild(all);
-    return box;
+    }).catch(function () {
+      list.appendChild(el("li", null, labels.failed));
+    }).then(function () {
+      box.appendChild(list);
+      var all = el("a", "area-popup-link", labels.see_all);
+      var here = new URL(data.pageUrl, window.location.href);
+      here.searchParams.set("kelurahan", area.code);
+      here.searchParams.set("sort", "least_covered");
+      here.hash = "list-title";
+      all.href = here.href;
+      box.appendChild(all);
+      return box;
+    });
   }
 
   window.ksbbNeedMap = function (map) {
@@ -227,8 +232,9 @@
           shape.bindTooltip(tip);
           shape.bindPopup(el("div", "area-popup", labels.loading));
           shape.on("popupopen", function (event) {
-            var box = areaPopup(feature, area, labels, data);
-            event.popup.setContent(box);
+            areaPopup(feature, area, labels, data).then(function (box) {
+              event.popup.setContent(box);
+            });
           });
           shape.on("add", function () {
             var path = shape.getElement && shape.getElement();
