@@ -437,6 +437,12 @@ KSBB_REGION_DATA = env.path(
 )
 KSBB_BOUNDARIES = env.str("KSBB_BOUNDARIES", default="")
 KSBB_RW_POINTS = env.str("KSBB_RW_POINTS", default="")
+# RW boundary files load_demo imports (`:`-separated; rw_2012.geojson), and their attribution.
+KSBB_RW_BOUNDARIES = env.str("KSBB_RW_BOUNDARIES", default="")
+KSBB_RW_BOUNDARIES_SOURCE = env.str(
+    "KSBB_RW_BOUNDARIES_SOURCE",
+    default="BPBD DKI Jakarta 2012, © OpenStreetMap contributors (ODbL 1.0)",
+)
 # How far (metres) a site may lie outside its kelurahan's boundary: the official polygons are simplified,
 # so an RW point on the edge can fall a little outside its own kelurahan.
 KSBB_SITE_BOUNDARY_TOLERANCE_M = env.int("KSBB_SITE_BOUNDARY_TOLERANCE_M", default=300)

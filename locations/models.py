@@ -120,6 +120,45 @@ class Region(models.Model):
         return chain[::-1]
 
 
+class RwArea(models.Model):
+    """An RW (rukun warga) area's boundary inside its kelurahan, where one is loaded
+    (`manage.py import_rw_areas`): the map shades unmet need per RW with it. Kemendagri codes stop
+    at the kelurahan, so an RW's `code` is the kelurahan's code and its number ("…-RW01"), as the
+    reference files write it."""
+
+    code = models.CharField(_("code"), max_length=24, unique=True)
+    kelurahan = models.ForeignKey(
+        Region,
+        verbose_name=_("kelurahan"),
+        on_delete=models.PROTECT,
+        related_name="rw_areas",
+        limit_choices_to={"level": Region.Level.KELURAHAN},
+    )
+    number = models.PositiveSmallIntegerField(_("RW number"))
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("RW area")
+        verbose_name_plural = _("RW areas")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kelurahan", "number"], name="rwarea_one_per_number"),
+            models.CheckConstraint(name="rwarea_number_positive", condition=Q(number__gt=0)),
+            models.CheckConstraint(
+                name="rwarea_code_shape",
+                condition=Q(code__regex=r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}-RW[0-9]{2,3}$"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return f"RW {self.number:02d}"
+
+
 class SiteQuerySet(models.QuerySet):
     def in_region(self, code: str):
         return self.filter(Q(kelurahan__code=code) | Q(kelurahan__code__startswith=code + "."))

@@ -7,7 +7,7 @@ from django.views.decorators.gzip import gzip_page
 from drf_spectacular.contrib.rest_framework_gis import build_geo_schema
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import build_object_type
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -16,11 +16,13 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from ksbb.lib import api_schema, snapshots
+from ksbb.lib import api_schema
 from ksbb.lib.api_schema import BAD_PARAMETERS, NOT_FOUND
 from ksbb.lib.http_cache import public_data
 from locations.models import Site
+from needs import coverage
 from needs import layer as needs_layer
+from needs.areas import areas
 from needs.caching import need_conditional, needs_conditional
 from needs.filters import NeedFilter, canonical_filters, known_valid, remember_valid
 from needs.models import AidType, Category, Freshness, Need, NeedStatus
@@ -132,13 +134,24 @@ class NeedFeatureSchema(OpenApiSerializerExtension):
 
 
 class CoverageAreaSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="The kelurahan's Kemendagri code.")
+    code = serializers.CharField(
+        help_text="The kelurahan's Kemendagri code; an RW's: its kelurahan's and its number "
+        "(31.71.01.1001-RW01)."
+    )
     name = serializers.CharField()
-    kecamatan_code = serializers.CharField()
-    kecamatan = serializers.CharField()
-    kota_code = serializers.CharField()
-    kota = serializers.CharField(help_text="As people say it: Jakarta Pusat.")
-    kota_name = serializers.CharField(help_text="In full: Kota Administrasi Jakarta Pusat.")
+    kecamatan_code = serializers.CharField(required=False, help_text="Kelurahan only.")
+    kecamatan = serializers.CharField(required=False, help_text="Kelurahan only.")
+    kota_code = serializers.CharField(required=False, help_text="Kelurahan only.")
+    kota = serializers.CharField(required=False, help_text="As people say it: Jakarta Pusat.")
+    kota_name = serializers.CharField(
+        required=False, help_text="In full: Kota Administrasi Jakarta Pusat."
+    )
+    kelurahan_code = serializers.CharField(required=False, help_text="RW only.")
+    kelurahan = serializers.CharField(required=False, help_text="RW only.")
+    geometry = serializers.JSONField(
+        required=False,
+        help_text="RW only: its outline (a GeoJSON Polygon or MultiPolygon), simplified.",
+    )
     needs_open = serializers.IntegerField(min_value=0)
     beneficiaries_uncovered = serializers.IntegerField(min_value=0)
     value_uncovered = serializers.IntegerField(
@@ -150,7 +163,7 @@ class CoverageAreaSerializer(serializers.Serializer):
 
 
 class CoverageSerializer(serializers.Serializer):
-    level = serializers.ChoiceField(choices=["kelurahan"])
+    level = serializers.ChoiceField(choices=["kelurahan", "rw"])
     areas = CoverageAreaSerializer(many=True)
 
 
@@ -255,14 +268,25 @@ class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         filters=True,
         responses={200: CoverageSerializer, 400: BAD_PARAMETERS},
-        description="Unmet need per kelurahan for the needs matching the filters (the map's "
-        "choropleth; docs/open-data.md, needs.coverage): open needs, beneficiaries and value in "
-        "Rupiah not covered by any pledge yet. Kelurahan without a matching need are left out.",
+        parameters=[
+            OpenApiParameter(
+                "level",
+                enum=list(coverage.LEVELS),
+                default="kelurahan",
+                description="kelurahan, or rw where RW boundaries are loaded (each RW with its "
+                "simplified outline as `geometry`).",
+            )
+        ],
+        description="Unmet need per kelurahan (or RW) for the needs matching the filters (the "
+        "map's choropleth; docs/open-data.md, needs.coverage): open needs, beneficiaries and value "
+        "in Rupiah not covered by any pledge yet. Areas without a matching need are left out.",
     )
     @action(detail=False, pagination_class=None)
     def coverage(self, request, format=None):  # noqa: A002
-        areas = snapshots.snapshot("needs-coverage", self._valid_filters(request))
-        return Response({"level": "kelurahan", "areas": areas})
+        level = request.query_params.get("level", "kelurahan")
+        if level not in coverage.LEVELS:
+            raise ValidationError({"level": [_("Use level=kelurahan or level=rw.")]})
+        return Response({"level": level, "areas": areas(level, self._valid_filters(request))})
 
     def _valid_filters(self, request) -> tuple:
         """The request's filters as they key the map layers' snapshots, validated here: a bad filter

@@ -9,8 +9,15 @@ For a need a donor can still pledge to (open or partly pledged), with R of its N
 - value not covered: R × the aid type's reference value in Rupiah (empty: the aid type has none,
   and the need is counted in `needs_without_estimate` instead).
 A need fully pledged, delivered or closed leaves nothing uncovered: 0 and 0.
+
+Per kelurahan, a need counts where its site is registered; per RW (where RW boundaries are loaded,
+locations.RwArea), where PostGIS finds its site's point: inside the RW's polygon. A site in none
+(the 2012 polygons leave small gaps) counts for its kelurahan only.
 """
 
+import json
+
+from django.db import connections, router
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -18,20 +25,26 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import Cast
 
-from locations.models import Region
+from locations.models import Region, RwArea
 from needs.models import Need, NeedStatus
 
 OPEN_STATUSES = (NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED)
 IS_OPEN = Q(status__in=OPEN_STATUSES)
 MEASURES = ("beneficiaries_uncovered", "value_uncovered")
+LEVELS = ("kelurahan", "rw")
+# How much an RW's outline is simplified for the map (degrees, about 3 m), and its decimals.
+RW_SIMPLIFY = 0.00003
+RW_DECIMALS = 5
 
 
 def _remaining():
@@ -82,6 +95,25 @@ def annotate(needs: QuerySet) -> QuerySet:
     )
 
 
+def _sums() -> dict:
+    return {
+        "needs_open": Count("pk", filter=IS_OPEN),
+        "beneficiaries_uncovered": Sum(beneficiaries_uncovered()),
+        "value_uncovered": Sum(value_uncovered()),
+        "needs_without_estimate": Count(
+            "pk", filter=IS_OPEN & Q(aid_type__unit_value__isnull=True)
+        ),
+    }
+
+
+def _whole(row: dict) -> dict:
+    return {
+        **row,
+        "beneficiaries_uncovered": int(row["beneficiaries_uncovered"] or 0),
+        "value_uncovered": int(row["value_uncovered"] or 0),
+    }
+
+
 def by_kelurahan(needs: QuerySet) -> list[dict]:
     """Per kelurahan with at least one of `needs`: its code and name, its kecamatan's and kota's
     (`kota` as people say it, `kota_name` in full), the open needs, and the sums of their figures,
@@ -97,22 +129,61 @@ def by_kelurahan(needs: QuerySet) -> list[dict]:
             kota_code=F(f"{kelurahan}__parent__parent__code"),
             kota_name=F(f"{kelurahan}__parent__parent__name"),
         )
-        .annotate(
-            needs_open=Count("pk", filter=IS_OPEN),
-            beneficiaries_uncovered=Sum(beneficiaries_uncovered()),
-            value_uncovered=Sum(value_uncovered()),
-            needs_without_estimate=Count(
-                "pk", filter=IS_OPEN & Q(aid_type__unit_value__isnull=True)
-            ),
-        )
+        .annotate(**_sums())
         .order_by("-beneficiaries_uncovered", "-value_uncovered", "code")
     )
-    return [
-        {
-            **row,
-            "kota": Region(name=row["kota_name"]).display_name,
-            "beneficiaries_uncovered": int(row["beneficiaries_uncovered"] or 0),
-            "value_uncovered": int(row["value_uncovered"] or 0),
-        }
-        for row in rows
-    ]
+    return [_whole({**row, "kota": Region(name=row["kota_name"]).display_name}) for row in rows]
+
+
+def by_rw(needs: QuerySet, *, shapes: bool = False) -> list[dict]:
+    """Per RW area with at least one of `needs` at a site inside it: its code, name and number, its
+    kelurahan's code and name, and the same sums as by_kelurahan; with `shapes`, its outline as
+    GeoJSON (simplified for the map). Two queries: the sums, grouped by the RW PostGIS finds for
+    each need's site (a GiST index lookup per site), and the RWs' names."""
+    inside = RwArea.objects.filter(boundary__intersects=OuterRef("site__point")).values("code")[:1]
+    rows = (
+        needs.order_by()
+        .annotate(rw=Subquery(inside))
+        .filter(rw__isnull=False)
+        .values("rw")
+        .annotate(**_sums())
+        .order_by("-beneficiaries_uncovered", "-value_uncovered", "rw")
+    )
+    rows = [_whole(row) for row in rows]
+    areas = {
+        a["code"]: a
+        for a in RwArea.objects.filter(code__in=[r["rw"] for r in rows]).values(
+            "code",
+            "number",
+            kelurahan_code=F("kelurahan__code"),
+            kelurahan_name=F("kelurahan__name"),
+        )
+    }
+    outlines = _outlines(list(areas)) if shapes else {}
+    result = []
+    for row in rows:
+        area = areas[row.pop("rw")]
+        result.append(
+            {
+                "code": area["code"],
+                "name": f"RW {area['number']:02d}",
+                "kelurahan_code": area["kelurahan_code"],
+                "kelurahan": area["kelurahan_name"],
+                **row,
+                **({"geometry": outlines.get(area["code"])} if shapes else {}),
+            }
+        )
+    return result
+
+
+def _outlines(codes: list[str]) -> dict[str, dict]:
+    """The RWs' outlines as GeoJSON geometries, simplified by PostGIS for a phone's map."""
+    if not codes:
+        return {}
+    with connections[router.db_for_read(RwArea)].cursor() as cursor:
+        cursor.execute(
+            f"""SELECT code, ST_AsGeoJSON(ST_SimplifyPreserveTopology(boundary, %s), %s)
+                  FROM {RwArea._meta.db_table} WHERE code = ANY(%s)""",
+            [RW_SIMPLIFY, RW_DECIMALS, codes],
+        )
+        return {code: json.loads(shape) for code, shape in cursor.fetchall()}

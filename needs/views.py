@@ -7,9 +7,10 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
-from ksbb.lib import snapshots
 from ksbb.lib.http_cache import revalidated_page, shared_page
+from locations.models import RwArea
 from needs import share
+from needs.areas import areas, rw_loaded
 from needs.caching import need_digest
 from needs.filters import NeedFilter, canonical_filters
 from needs.models import Need, NeedStatus
@@ -29,12 +30,12 @@ def _keep_private(request, response):
     return response
 
 
-def _areas(request, needs: NeedFilter) -> list[dict] | None:
+def _areas(request, needs: NeedFilter) -> list[dict] | None:  # the kelurahan
     """The kelurahan's unmet need for the request's filters (needs.areas; the same snapshot as the
     API's for the same query), or None when they are not valid."""
     if not needs.is_valid():
         return None
-    return snapshots.snapshot("needs-coverage", canonical_filters(request.GET))
+    return areas("kelurahan", canonical_filters(request.GET))
 
 
 @shared_page(params=PAGE_PARAMS)
@@ -69,6 +70,7 @@ def need_map(request):
         "statuses": NeedStatus.choices,
         "approximate": approximate,
         "areas": areas[:TOP_AREAS] if areas else areas,
+        "rw_loaded": rw_loaded(),
         "more_areas": len(areas) > TOP_AREAS if areas else False,
         "map_labels": {
             "remaining": _("still needed"),
@@ -81,6 +83,10 @@ def need_map(request):
             "rupiah": _("Rupiah not covered"),
             "needs_open": _("open needs"),
             "see_all": _("See the needs here"),
+            "see_kelurahan": _("See the needs of this kelurahan"),
+            "per_kelurahan": _("Shaded per kelurahan."),
+            "zoom_for_rw": _("Zoom in to see it per RW."),
+            "per_rw": _("Shaded per RW; a need counts in the RW its site lies in."),
             "no_needs": _("No open need here."),
             "no_location": _("Your location could not be read; choose another order."),
             "statuses": {value: str(label) for value, label in NeedStatus.choices},
@@ -98,13 +104,29 @@ def _area_query(request) -> str:
     return query.urlencode()
 
 
-@shared_page(params=AREA_PARAMS)
+@shared_page(params=(*AREA_PARAMS, "level"))
 def need_coverage(request):
-    """Every kelurahan's unmet need for the filters, as a table: the map's "unmet need" layer for
-    readers without JavaScript or a map, and for anyone who wants the whole list."""
+    """Every kelurahan's (or, with level=rw, every RW's) unmet need for the filters, as a table: the
+    map's "unmet need" layer for readers without JavaScript or a map, and for anyone who wants the
+    whole list."""
     needs = NeedFilter(request.GET)
-    areas = _areas(request, needs)
-    ctx = {"filter": needs, "areas": areas, "area_query": _area_query(request)}
+    by_rw = request.GET.get("level") == "rw" and rw_loaded()
+    found = None
+    if needs.is_valid():
+        found = areas("rw" if by_rw else "kelurahan", canonical_filters(request.GET))
+    ctx = {
+        "filter": needs,
+        "areas": found,
+        "by_rw": by_rw,
+        "rw_loaded": rw_loaded(),
+        # Whose boundaries these are, as each import said (their licence asks for it).
+        "rw_sources": sorted(
+            set(RwArea.objects.exclude(source="").values_list("source", flat=True))
+        )
+        if by_rw
+        else [],
+        "area_query": _area_query(request),
+    }
     return render(request, "needs/need_coverage.html", ctx)
 
 

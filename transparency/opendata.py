@@ -22,7 +22,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from donations.models import Collaborator, Vetting, verified_sql
 from ksbb.lib.cells import safe_cell
 from ledger.models import Checkpoint
-from locations.models import Site
+from locations.models import Region, Site
 from needs import coverage
 from transparency import figures
 
@@ -178,29 +178,49 @@ def _needs_geo() -> QuerySet:
 # unmet need per kelurahan (the map's "unmet need" layer, needs.coverage) ------------------------
 
 UNMET_NEED_COLUMNS = [
+    Column("area_level", "#loc+type"),
+    Column("rw_code", "#adm5+code"),
+    Column("rw_name", "#adm5+name"),
     *REGION_COLUMNS,
     Column("needs_open", "#activity+open+num"),
     Column("beneficiaries_uncovered", "#targeted+uncovered+num"),
     Column("value_uncovered", "#value+uncovered+idr"),
     Column("needs_without_estimate", "#activity+noestimate+num"),
 ]
+_UNMET_SUMS = ("needs_open", "beneficiaries_uncovered", "value_uncovered", "needs_without_estimate")
 
 
 def _unmet_need_rows(as_of=None) -> Iterator[dict]:
-    """Each kelurahan with a published need, by the map's one definition (needs.coverage): the sums
-    of the needs file's columns of the same names, kelurahan by kelurahan."""
-    for area in sorted(coverage.by_kelurahan(figures.needs_as_of(as_of)), key=lambda a: a["code"]):
+    """Each kelurahan with a published need, then each RW area with one (where RW boundaries are
+    loaded), by the map's one definition (needs.coverage): a kelurahan's figures are the sums of
+    the needs file's columns of the same names over its needs."""
+    needs = figures.needs_as_of(as_of)
+    kelurahan = sorted(coverage.by_kelurahan(needs), key=lambda a: a["code"])
+    for area in kelurahan:
         yield {
+            "area_level": "kelurahan",
             "kelurahan_code": area["code"],
             "kelurahan_name": area["name"],
             "kecamatan_code": area["kecamatan_code"],
             "kecamatan_name": area["kecamatan"],
             "kota_code": area["kota_code"],
             "kota_name": area["kota_name"],
-            "needs_open": area["needs_open"],
-            "beneficiaries_uncovered": area["beneficiaries_uncovered"],
-            "value_uncovered": area["value_uncovered"],
-            "needs_without_estimate": area["needs_without_estimate"],
+            **{name: area[name] for name in _UNMET_SUMS},
+        }
+    names = dict(Region.objects.values_list("code", "name"))
+    for area in sorted(coverage.by_rw(needs), key=lambda a: a["code"]):
+        code = area["kelurahan_code"]
+        yield {
+            "area_level": "rw",
+            "rw_code": area["code"],
+            "rw_name": area["name"],
+            "kelurahan_code": code,
+            "kelurahan_name": area["kelurahan"],
+            "kecamatan_code": code[:8],
+            "kecamatan_name": names.get(code[:8], ""),
+            "kota_code": code[:5],
+            "kota_name": names.get(code[:5], ""),
+            **{name: area[name] for name in _UNMET_SUMS},
         }
 
 

@@ -42,6 +42,7 @@ from ledger import services as ledger_services
 from locations.boundaries import import_boundaries
 from locations.models import ContactPerson, Region, Site
 from locations.registry import load_regions
+from locations.rw_areas import import_rw_areas
 from locations.services import create_contacts, verify_contact
 from needs import services as needs_services
 from needs.models import AidType, Category, Need, NeedSeries, Proposal
@@ -80,6 +81,10 @@ def load_demo(seed: int = DEFAULT_SEED) -> dict[str, int]:
         created["regions"] = load_regions()["created"]
         for path in setting_paths(settings.KSBB_BOUNDARIES):
             import_boundaries(path)
+        for path in setting_paths(settings.KSBB_RW_BOUNDARIES):
+            created["RW areas"] += import_rw_areas(
+                path, source=settings.KSBB_RW_BOUNDARIES_SOURCE
+            ).created
         staff = demo_staff()
         demo = plan(seed)
         site_ids = _write_sites(demo.sites, created)

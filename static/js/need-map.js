@@ -109,8 +109,11 @@
       : labels.no_needs;
     box.appendChild(el("div", "area-popup-figures", figures));
     if (!area || !area.needs_open) return Promise.resolve(box);
+    // An RW's needs are its kelurahan's list; the list is not cut by RW, so it is not shown here.
+    var kelurahan = area.kelurahan_code || area.code;
+    if (area.kelurahan_code) return Promise.resolve(seeAll(box, kelurahan, labels.see_kelurahan));
     var url = new URL(data.listUrl, window.location.href);
-    url.searchParams.set("kelurahan", area.code);
+    url.searchParams.set("kelurahan", kelurahan);
     url.searchParams.set("sort", "least_covered");
     url.searchParams.set("page_size", "5");
     var list = el("ul", "area-popup-needs");
@@ -129,15 +132,19 @@
       list.appendChild(el("li", null, labels.failed));
     }).then(function () {
       box.appendChild(list);
-      var all = el("a", "area-popup-link", labels.see_all);
+      return seeAll(box, kelurahan, labels.see_all);
+    });
+
+    function seeAll(box, code, text) {
+      var all = el("a", "area-popup-link", text);
       var here = new URL(data.pageUrl, window.location.href);
-      here.searchParams.set("kelurahan", area.code);
+      here.searchParams.set("kelurahan", code);
       here.searchParams.set("sort", "least_covered");
       here.hash = "list-title";
       all.href = here.href;
       box.appendChild(all);
       return box;
-    });
+    }
   }
 
   window.ksbbNeedMap = function (map) {
@@ -186,18 +193,51 @@
     var fitted = false;
     view.hidden = false;
 
+    // Zoomed in this far, and where RW boundaries are loaded, the shading is per RW.
+    var RW_ZOOM = 14;
+    var rwCoverage = null;
+    var levelNote = document.getElementById("coverage-level");
+
+    function currentLevel() {
+      return data.rwCoverageUrl && map.getZoom() >= RW_ZOOM ? "rw" : "kelurahan";
+    }
+
+    // The shapes and the figures of a level: the kelurahan's boundaries come with the map; an
+    // RW's outline comes with its figures, and only RWs with a matching need are sent.
+    function unmetData(level) {
+      if (level === "rw") {
+        rwCoverage = rwCoverage || fetchJSON(data.rwCoverageUrl).then(function (body) {
+          var features = body.areas.filter(function (a) { return a.geometry; }).map(function (a) {
+            return { type: "Feature", geometry: a.geometry, properties: { code: a.code, name: a.name + ", " + a.kelurahan } };
+          });
+          return { geojson: { type: "FeatureCollection", features: features }, areas: body.areas };
+        });
+        return rwCoverage;
+      }
+      coverage = coverage || fetchJSON(data.coverageUrl);
+      return Promise.all([boundaries, coverage]).then(function (both) {
+        return { geojson: both[0], areas: both[1].areas };
+      });
+    }
+
     function showUnmet() {
       map.removeLayer(cluster);
       statusLegend.hidden = true;
       coverageLegend.hidden = false;
       measureBox.hidden = false;
-      coverage = coverage || fetchJSON(data.coverageUrl);
-      Promise.all([boundaries, coverage]).then(function (both) {
-        shade(both[0], both[1].areas);
+      var level = currentLevel();
+      unmetData(level).then(function (found) {
+        shade(found.geojson, found.areas, level);
       }).catch(function () {
         container.dataset.areas = "failed";
       });
     }
+
+    map.on("zoomend", function () {
+      if (shaded && currentLevel() !== container.dataset.level) showUnmet();
+    });
+    // Once the map has settled after a zoom (its last event), for whoever waits on it.
+    map.on("moveend", function () { container.dataset.zoom = String(map.getZoom()); });
 
     function showMarkers() {
       if (shaded) map.removeLayer(shaded);
@@ -206,11 +246,17 @@
       statusLegend.hidden = false;
       coverageLegend.hidden = true;
       measureBox.hidden = true;
+      levelNote.hidden = true;
       delete container.dataset.areas;
+      delete container.dataset.level;
     }
 
-    function shade(geojson, areas) {
+    function shade(geojson, areas, level) {
       var key = measure.value;
+      levelNote.textContent = level === "rw"
+        ? labels.per_rw
+        : labels.per_kelurahan + (data.rwCoverageUrl ? " " + labels.zoom_for_rw : "");
+      levelNote.hidden = false;
       var byCode = {};
       areas.forEach(function (area) { byCode[area.code] = area; });
       var breaks = window.ksbbShades.classes(areas.map(function (a) { return a[key]; }));
@@ -243,7 +289,8 @@
         },
       }).addTo(map);
       container.dataset.areas = String(matched);
-      if (!fitted && matched) {
+      container.dataset.level = level;
+      if (!fitted && matched && level === "kelurahan") {
         // The first time, the places with needs: all of Jakarta's mainland, usually.
         var bounds = L.latLngBounds([]);
         shaded.eachLayer(function (shape) { if (byCode[shape.feature.properties.code]) bounds.extend(shape.getBounds()); });

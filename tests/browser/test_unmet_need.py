@@ -139,3 +139,46 @@ def test_the_map_keeps_its_places_when_the_tiles_do_not_load(
     expect(page.locator("#need-map .leaflet-overlay-pane path")).to_have_count(2)
     page.get_by_label("Kebutuhan belum tertutup per kelurahan").check()
     expect(page.locator("#need-map")).to_have_attribute("data-areas", "2")
+
+
+def test_zoomed_in_the_shading_is_per_rw_where_rw_boundaries_are_loaded(
+    portal, live_server, page, tmp_path
+):
+    """RW 01 and RW 02 of Gambir loaded: close up, the map shades RWs, and zoomed out again,
+    kelurahan; the note under the map says which."""
+    from django.core.management import call_command
+
+    from tests.locations.test_rw_areas import EAST, GAMBIR, WEST, _feature, _file
+
+    path = _file(tmp_path, [_feature(GAMBIR, 1, WEST), _feature(GAMBIR, 2, EAST)])
+    call_command("import_rw_areas", str(path), stdout=None)
+    page.goto(live_server.url + "/peta/")
+    page.get_by_label("Kebutuhan belum tertutup per kelurahan").check()
+    need_map = page.locator("#need-map")
+    expect(need_map).to_have_attribute("data-level", "rw")  # the areas fit close up
+    expect(need_map.locator(f'path[data-code="{GAMBIR}-RW01"]')).to_have_count(1)
+    expect(page.locator("#coverage-level")).to_contain_text("per RW")
+    need_map.locator(f'path[data-code="{GAMBIR}-RW01"]').click()
+    expect(page.locator(".area-popup")).to_contain_text("RW 01, Gambir")
+    page.keyboard.press("Escape")
+    expect(need_map).to_have_attribute("data-zoom", re.compile(r"^1[4-8]$"))
+    _zoom_out_to(page, 12)
+    expect(need_map).to_have_attribute("data-level", "kelurahan")
+    expect(need_map.locator(f'path[data-code="{GAMBIR}"]')).to_have_count(1)
+    expect(page.locator("#coverage-level")).to_contain_text("per kelurahan")
+
+
+def _zoom_out_to(page, zoom: int) -> None:
+    """Zoom out with the map's button, one level at a time: Leaflet drops a click that arrives
+    while it is still finishing the last zoom, so a level not reached is clicked for again."""
+    need_map = page.locator("#need-map")
+    for _ in range(20):
+        current = int(need_map.get_attribute("data-zoom"))
+        if current <= zoom:
+            return
+        page.get_by_role("button", name="Zoom out").click()
+        try:
+            expect(need_map).to_have_attribute("data-zoom", str(current - 1), timeout=1500)
+        except AssertionError:
+            continue
+    raise AssertionError(f"the map did not zoom out to {zoom}")
