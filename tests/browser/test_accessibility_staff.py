@@ -6,7 +6,6 @@ dashboard, the needs list and a need, a need's past version, and the needs impor
 Which templates those are is read from the tree, so a new custom template without a page here
 fails the last test."""
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from donations import services
-from needs.imports import COLUMNS
 from tests import factories
 from tests.browser.axe import assert_clean, check_everywhere
 from tests.helpers import schedule
-from tests.needs.test_import_needs import ROW
+from tests.needs.test_import_needs import ROW, write_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "admin"
@@ -63,11 +61,7 @@ def _action(name: str):
 
 def _preview(folder):
     path = folder / "kebutuhan.csv"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, delimiter=";")
-        writer.writeheader()
-        writer.writerow(ROW)
-        writer.writerow({**ROW, "external_ref": "DKI-002", "quantity": "0"})
+    write_csv(path, [ROW, {**ROW, "external_ref": "DKI-002", "quantity": "0"}], delimiter=";")
 
     def ready(page):
         page.locator("input[type=file]").set_input_files(str(path))

@@ -1,14 +1,11 @@
 """Staff upload the government's needs file in the admin, check the preview, confirm the import."""
 
-import csv
-
 import pytest
 from playwright.sync_api import expect
 
-from needs.imports import COLUMNS
 from needs.models import Need
 from tests import factories
-from tests.needs.test_import_needs import ROW
+from tests.needs.test_import_needs import ROW, write_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +18,7 @@ def bureau(live_gambir):
 def test_upload_preview_confirm(bureau, live_server, page, tmp_path, settings, screenshot):
     settings.MEDIA_ROOT = tmp_path
     path = tmp_path / "kebutuhan.csv"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, delimiter=";")
-        writer.writeheader()
-        writer.writerow(ROW)
-        writer.writerow({**ROW, "external_ref": "DKI-002", "quantity": "0"})
+    write_csv(path, [ROW, {**ROW, "external_ref": "DKI-002", "quantity": "0"}], delimiter=";")
 
     page.goto(live_server.url + "/admin/login/?next=/admin/needs/need/")
     page.get_by_label("Nama pengguna").fill("biro")
