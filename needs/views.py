@@ -4,7 +4,6 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from ksbb.lib.http_cache import revalidated_page, shared_page
@@ -18,16 +17,7 @@ from needs.models import Need, NeedStatus
 PAGE_SIZE = 20
 # The map page's table of the least covered kelurahan; the coverage page lists them all.
 TOP_AREAS = 10
-# Never kept by the page cache (a parameter it does not read), nor by any other: a donor's place.
-PRIVATE_PARAMS = ("near",)
-PAGE_PARAMS = (*(f for f in NeedFilter.base_filters if f not in PRIVATE_PARAMS), "page")
 AREA_PARAMS = tuple(f for f in NeedFilter.base_filters if f not in ("sort", "near", "bbox"))
-
-
-def _keep_private(request, response):
-    if any(name in request.GET for name in PRIVATE_PARAMS):
-        patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 def _areas(request, needs: NeedFilter) -> list[dict] | None:  # the kelurahan
@@ -38,14 +28,15 @@ def _areas(request, needs: NeedFilter) -> list[dict] | None:  # the kelurahan
     return areas("kelurahan", canonical_filters(request.GET))
 
 
-@shared_page(params=PAGE_PARAMS)
+# A page asked with the donor's place (`near`) is theirs alone: ksbb.lib.http_cache.PRIVATE_PARAMS.
+@shared_page(params=(*NeedFilter.base_filters, "page"))
 def need_map(request):
     """The public map and, beside it, the list of the same needs and the least covered kelurahan;
     all of it works without JavaScript."""
     needs = NeedFilter(request.GET)
     page = None
     approximate = False
-    areas = _areas(request, needs)
+    least_covered = _areas(request, needs)
     if needs.is_valid():
         queryset = needs.qs.with_places()
         paginator = Paginator(queryset, PAGE_SIZE)
@@ -69,9 +60,9 @@ def need_map(request):
         "area_query": _area_query(request),
         "statuses": NeedStatus.choices,
         "approximate": approximate,
-        "areas": areas[:TOP_AREAS] if areas else areas,
+        "areas": least_covered[:TOP_AREAS] if least_covered else least_covered,
         "rw_loaded": rw_loaded(),
-        "more_areas": len(areas) > TOP_AREAS if areas else False,
+        "more_areas": len(least_covered) > TOP_AREAS if least_covered else False,
         "map_labels": {
             "remaining": _("still needed"),
             "of": _("of"),
@@ -92,7 +83,7 @@ def need_map(request):
             "statuses": {value: str(label) for value, label in NeedStatus.choices},
         },
     }
-    return _keep_private(request, render(request, "needs/need_map.html", ctx))
+    return render(request, "needs/need_map.html", ctx)
 
 
 def _area_query(request) -> str:
@@ -110,7 +101,8 @@ def need_coverage(request):
     map's "unmet need" layer for readers without JavaScript or a map, and for anyone who wants the
     whole list."""
     needs = NeedFilter(request.GET)
-    by_rw = request.GET.get("level") == "rw" and rw_loaded()
+    loaded = rw_loaded()
+    by_rw = request.GET.get("level") == "rw" and loaded
     found = None
     if needs.is_valid():
         found = areas("rw" if by_rw else "kelurahan", canonical_filters(request.GET))
@@ -118,7 +110,7 @@ def need_coverage(request):
         "filter": needs,
         "areas": found,
         "by_rw": by_rw,
-        "rw_loaded": rw_loaded(),
+        "rw_loaded": loaded,
         # Whose boundaries these are, as each import said (their licence asks for it).
         "rw_sources": sorted(
             set(RwArea.objects.exclude(source="").values_list("source", flat=True))

@@ -29,8 +29,9 @@ Two middlewares (ksbb/settings.py):
   made for a signed-in user is never kept.
 - `PrivateResponsesMiddleware`, outside the session, CSRF and message middlewares (so it sees every
   cookie they set): the safety net for every answer. A POST, an error, an answer that sets a cookie,
-  showed a flash message, carries the CSP nonce or was made for a signed-in user is `Cache-Control:
-  private, no-store`, whatever the view said.
+  showed a flash message, carries the CSP nonce, was made for a signed-in user or answers a query
+  carrying the visitor's own place (PRIVATE_PARAMS) is `Cache-Control: private, no-store`, whatever
+  the view said.
 
 KSBB_PUBLIC_PAGE_SECONDS = 0 (the test suite) keeps no page: every request is rendered; the headers
 say `public, no-cache` and 304s are still given.
@@ -69,6 +70,10 @@ PRIVATE = "private, no-store"
 # Cookies that make a visitor's pages their own: a session (a signed-in member of staff, a donor
 # just after pledging) and flash messages waiting to be shown (django.contrib.messages' cookie).
 MESSAGES_COOKIE = "messages"
+# Query parameters that carry something of the visitor's own: their place ("closest to me",
+# needs.filters' `near`). An answer to a request with one is never kept, by the page cache or any
+# other, whatever the view (page, API, download) says.
+PRIVATE_PARAMS = frozenset({"near"})
 # A revalidated page's key holds the version of what it shows, so a copy is right for as long as
 # it exists. Copies are shared through the page cache for REVALIDATED_KEEP_SECONDS after they were
 # last made (memory, not freshness), and each worker keeps its REVALIDATED_LOCAL_PAGES most recent
@@ -96,18 +101,13 @@ def page_seconds() -> int:
 
 def shared_page(*, params: tuple[str, ...] = ()) -> Callable:
     """A page that is the same for every anonymous visitor in a language and may lag the database
-    by KSBB_PUBLIC_PAGE_SECONDS. `params`: the query parameters the page reads. A response the
-    view itself made private (a visitor's own location in its query) stays private."""
+    by KSBB_PUBLIC_PAGE_SECONDS. `params`: the query parameters the page reads."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             response = view(request, *args, **kwargs)
-            if (
-                request.method in SAFE_METHODS
-                and response.status_code == 200
-                and "private" not in _directives(response)
-            ):
+            if request.method in SAFE_METHODS and response.status_code == 200:
                 seconds = page_seconds()
                 if seconds:
                     patch_cache_control(
@@ -223,6 +223,8 @@ class _Plan:
 def _plan(request) -> _Plan | None:
     """How this request may use the page cache, or None."""
     if request.method not in SAFE_METHODS or not _anonymous_without_state(request):
+        return None
+    if PRIVATE_PARAMS & set(request.GET):
         return None
     try:
         match = resolve(request.path_info)
@@ -415,6 +417,8 @@ def private_reason(request, response) -> str | None:
     says public)."""
     if request.method not in SAFE_METHODS:
         return "method"
+    if PRIVATE_PARAMS & set(request.GET):
+        return "the visitor's own in the query"
     if response.status_code >= 400:
         return "error"
     if response.cookies:
