@@ -23,7 +23,7 @@ from donations.models import (
 )
 from ksbb.lib.http_cache import revalidated_page
 from ksbb.lib.private_files import private_file_response
-from needs import share
+from needs import coverage, share
 from needs.caching import need_digest
 from needs.models import Need
 
@@ -92,6 +92,8 @@ def need_detail(request, pk: int):
         "pledged_percent": round(100 * need.quantity_pledged / need.quantity_needed),
         "delivered_percent": round(100 * need.quantity_delivered / need.quantity_needed),
         "share": _share(need),
+        # The same figures the map's "unmet need" shading sums (needs.coverage).
+        "uncovered": coverage.of_need(need),
     }
     return render(request, "donations/need_detail.html", ctx)
 

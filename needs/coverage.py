@@ -40,7 +40,6 @@ from needs.models import Need, NeedStatus
 
 OPEN_STATUSES = (NeedStatus.OPEN, NeedStatus.PARTLY_PLEDGED)
 IS_OPEN = Q(status__in=OPEN_STATUSES)
-MEASURES = ("beneficiaries_uncovered", "value_uncovered")
 LEVELS = ("kelurahan", "rw")
 # How much an RW's outline is simplified for the map (degrees, about 3 m), and its decimals.
 RW_SIMPLIFY = 0.00003
@@ -78,7 +77,7 @@ def covered_share():
 
 
 def of_need(need: Need) -> dict:
-    """The same two figures for one need in Python (a need's page; tested equal to the SQL)."""
+    """The same two figures for one need in Python (the need's page; tested equal to the SQL)."""
     if need.status not in OPEN_STATUSES:
         return {"beneficiaries_uncovered": 0, "value_uncovered": 0}
     remaining = need.quantity_needed - need.quantity_pledged
@@ -87,12 +86,6 @@ def of_need(need: Need) -> dict:
         "beneficiaries_uncovered": -(-need.beneficiaries * remaining // need.quantity_needed),
         "value_uncovered": None if unit_value is None else remaining * unit_value,
     }
-
-
-def annotate(needs: QuerySet) -> QuerySet:
-    return needs.annotate(
-        beneficiaries_uncovered=beneficiaries_uncovered(), value_uncovered=value_uncovered()
-    )
 
 
 def _sums() -> dict:

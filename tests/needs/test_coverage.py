@@ -53,7 +53,14 @@ def test_python_and_sql_agree_on_every_kind_of_need(jakarta, donor, valued):
     need_services.close(closed, reason="Sudah dipenuhi pemerintah")
     made.append(closed.pk)
 
-    rows = coverage.annotate(Need.objects.filter(pk__in=made).select_related("aid_type"))
+    rows = (
+        Need.objects.filter(pk__in=made)
+        .select_related("aid_type")
+        .annotate(
+            beneficiaries_uncovered=coverage.beneficiaries_uncovered(),
+            value_uncovered=coverage.value_uncovered(),
+        )
+    )
     checked = 0
     for need in rows:
         assert coverage.of_need(need) == {
@@ -208,6 +215,9 @@ def test_a_donors_place_is_kept_by_no_cache(client, spread, settings):
     response = client.get("/peta/", {"sort": "closest", "near": "106.8123,-6.1298"})
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
+    # Whatever answers it: the API's list too, which is otherwise public.
+    api = client.get("/api/v1/needs/", {"sort": "closest", "near": "106.8123,-6.1298"})
+    assert api.status_code == 200 and api["Cache-Control"] == "private, no-store"
     html = response.content.decode()
     # Rounded to about a kilometre, and shown as a distance.
     assert 'value="106.81,-6.13"' in html
@@ -249,3 +259,13 @@ def test_a_pledge_moves_the_areas(client, spread, donor):
     after = client.get("/api/v1/needs/coverage/").json()["areas"]
     gambir = {a["code"]: a for a in before}[GAMBIR]["beneficiaries_uncovered"]
     assert {a["code"]: a for a in after}[GAMBIR]["beneficiaries_uncovered"] == gambir - 50
+
+
+def test_the_need_page_says_what_is_not_covered_as_the_map_counts_it(client, spread, valued):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    partly = spread["partly_gambir"]  # 100 people, 4 of 10 packages pledged
+    html = client.get(partly.get_absolute_url()).content.decode()
+    assert "Not covered by a pledge yet" in html
+    assert "about 60 beneficiaries, Rp 1,500,000 estimated" in html
+    full = client.get(spread["full_gambir"].get_absolute_url()).content.decode()
+    assert "Not covered by a pledge yet" not in full  # fully pledged: nothing left to cover
