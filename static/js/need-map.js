@@ -227,6 +227,8 @@
       measureBox.hidden = false;
       var level = currentLevel();
       unmetData(level).then(function (found) {
+        // The donor may have gone back to the markers while the figures were on their way.
+        if (view.querySelector("input[name=map-view]:checked").value !== "unmet") return;
         shade(found.geojson, found.areas, level);
       }).catch(function () {
         container.dataset.areas = "failed";
