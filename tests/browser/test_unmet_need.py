@@ -182,3 +182,29 @@ def _zoom_out_to(page, zoom: int) -> None:
         except AssertionError:
             continue
     raise AssertionError(f"the map did not zoom out to {zoom}")
+
+
+def test_back_to_the_markers_before_the_figures_arrive(portal, live_server, page):
+    """On a slow line the donor may switch back before the areas' figures come: they must not be
+    drawn over the markers when they do."""
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    page.route(re.compile(r"/api/v1/needs/coverage/"), hold)
+    page.goto(live_server.url + "/peta/")
+    expect(page.locator("#need-map")).to_have_attribute("data-markers", "3")
+    page.get_by_label("Kebutuhan belum tertutup per kelurahan").check()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the map did not ask for the areas' figures"
+    page.get_by_label("Kebutuhan", exact=True).check()
+    with page.expect_response(re.compile(r"/api/v1/needs/coverage/")):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the figures' promise settles after the response
+    expect(page.locator("#need-map path[data-code]")).to_have_count(0)
+    expect(page.locator("#need-map")).not_to_have_attribute("data-areas", re.compile(".*"))
+    expect(page.locator("#status-legend")).to_be_visible()
