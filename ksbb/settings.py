@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ledger",
     "locations",
     "needs",
+    "alerts",
     "donations",
     "recipients",
     "transparency",
@@ -374,6 +375,9 @@ SPECTACULAR_SETTINGS = {
 # Abuse limits for the pledge form and API (count per s, m, h or d).
 KSBB_PLEDGE_RATE_PER_ADDRESS = env.str("KSBB_PLEDGE_RATE_PER_ADDRESS", default="20/h")
 KSBB_PLEDGE_RATE_PER_EMAIL = env.str("KSBB_PLEDGE_RATE_PER_EMAIL", default="10/h")
+# The alert subscription form's limits (alerts.views): per client address, and per address asked for.
+KSBB_ALERTS_RATE_PER_ADDRESS = env.str("KSBB_ALERTS_RATE_PER_ADDRESS", default="10/h")
+KSBB_ALERTS_RATE_PER_EMAIL = env.str("KSBB_ALERTS_RATE_PER_EMAIL", default="3/h")
 # The contact persons' private links (recipients; docs/recipients.md): how long one works, and the
 # limits per client address on opening them (every request, and tokens that are no link at all).
 KSBB_CONTACT_LINK_DAYS = env.int("KSBB_CONTACT_LINK_DAYS", default=30)

@@ -17,6 +17,7 @@ handler404 = "ksbb.not_found.page_not_found"
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("needs.urls")),
+    path("", include("alerts.urls")),
     path("", include("donations.urls")),
     path("", include("recipients.urls")),
     path("", include("transparency.urls")),

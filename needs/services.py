@@ -17,6 +17,7 @@ from simple_history.utils import bulk_create_with_history
 
 from needs.ledger import record_need, record_needs
 from needs.models import Need, NeedSeries, Proposal
+from needs.signals import announce_published
 
 # What staff and imports may change on a need; publication and closure have services of their own.
 EDITABLE = frozenset(
@@ -90,6 +91,8 @@ def create(*, by=None, reason: str = "", **fields) -> Need:
     _attribute(need, by, reason or _("Created"))
     need.save()
     record_need(need)
+    if need.published:
+        announce_published([need.pk])
     return need
 
 
@@ -103,6 +106,7 @@ def create_many(needs: list[Need], *, by=None, reason: str) -> list[Need]:
         needs, Need, default_user=by, default_change_reason=reason[:100]
     )
     record_needs(created)
+    announce_published([need.pk for need in created if need.published])
     return created
 
 
@@ -184,7 +188,9 @@ def _set_flag(need: Need, field: str, value: bool, by, reason: str, *, allow_hel
 @transaction.atomic
 def publish(need: Need, *, by=None, reason: str = "") -> Need:
     """Show the need on the public map, list and open data."""
-    return _set_flag(need, "published", True, by, reason or _("Published"), allow_held=True)
+    locked = _set_flag(need, "published", True, by, reason or _("Published"), allow_held=True)
+    announce_published([locked.pk])
+    return locked
 
 
 @transaction.atomic

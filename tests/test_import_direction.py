@@ -1,6 +1,6 @@
 """The apps stack in one direction, read from the code's own imports (docs/architecture.md):
 
-    ledger  ←  locations  ←  needs  ←  donations  ←  recipients  ←  transparency  ←  ksbb
+    ledger  ←  locations  ←  needs  ←  alerts  ←  donations  ←  recipients  ←  transparency  ←  ksbb
 
 An app imports only apps to its left; the helpers in ksbb/lib/ import no app; no app imports anything
 of ksbb but ksbb/lib/. Migrations are history and are left out.
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["ledger", "locations", "needs", "donations", "recipients", "transparency", "ksbb"]
+ORDER = ["ledger", "locations", "needs", "alerts", "donations", "recipients", "transparency", "ksbb"]
 LIB = "ksbb.lib"
 
 

@@ -10,7 +10,7 @@ import pytest
 from tests.services_guard import WRITERS
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["locations", "needs", "donations", "transparency", "ksbb"]
+PACKAGES = ["locations", "needs", "alerts", "donations", "transparency", "ksbb"]
 QUERYSET_WRITES = {
     "create",
     "bulk_create",

@@ -71,6 +71,8 @@ ACTION_DATA = {
     "reopen_needs": {},
     "close_needs": {"apply": "1", "reason": "Matrix", "pledges": "keep_scheduled"},
     "unpublish_needs": {"apply": "1", "reason": "Matrix", "pledges": "cancel_all"},
+    "export_subscriptions": {},
+    "erase_subscriptions": {"apply": "1", "confirm": "on"},
 }
 
 

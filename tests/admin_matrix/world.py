@@ -17,6 +17,8 @@ from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from alerts import services as alert_services
+from alerts.models import Subscription
 from donations import services
 from donations.models import Collaborator, Delivery, OutboundMail, Pledge, PledgeEvent, Receipt
 from ksbb.lib.phones import display
@@ -215,7 +217,8 @@ class World:
     def tokens(self) -> list[str]:
         """The private links' keys: the donors' and the contact persons'."""
         pledges = list(Pledge.objects.values_list("token", flat=True))
-        return [*pledges, self.inside.link_token, self.outside.link_token]
+        subscriptions = list(Subscription.objects.values_list("token", flat=True))
+        return [*pledges, self.inside.link_token, self.outside.link_token, *subscriptions]
 
 
 def build_world(bureau) -> World:
@@ -250,4 +253,13 @@ def build_world(bureau) -> World:
     if first_aid_type is not None and not first_aid_type.history.exists():
         first_aid_type.save()
     assert OutboundMail.objects.exists()  # the schedule mails, each with a private link
+    # An alert subscription (and its confirmation mail): its address is personal data.
+    subscription = alert_services.subscribe(
+        email="peringatan.inside@warga.test",
+        language="id",
+        frequency="immediate",
+        regions=[inside.site.kelurahan],
+        categories=[],
+    )
+    inside.personal.append(subscription.email)
     return World(inside, outside, bureau, users)

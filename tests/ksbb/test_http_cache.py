@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from alerts import services as alert_services
 from donations import services
 from ksbb.lib import http_cache
 from needs import filters
@@ -49,6 +50,12 @@ PRIVATE = {  # one visitor's own: private, no-store
     "donations:pledge_create",
     "donations:pledge_status",
     "recipients:home",
+    "alerts:subscribe",  # its form's CSRF cookie
+    "alerts:check_mail",
+    "alerts:confirm",  # a subscriber's token, in every alerts page below
+    "alerts:manage",
+    "alerts:export",
+    "alerts:unsubscribe",
     "api-pledge-detail",
     "api-docs",  # its inline script carries the request's CSP nonce
     "admin",
@@ -123,7 +130,14 @@ def world(need, donor, province_staff, settings, tmp_path):
         photo=SimpleUploadedFile("foto.jpg", phone_jpeg(size=(40, 20))),
         photo_public=True,
     )
-    return {"need": need, "pledge": pledge, "receipt": receipt}
+    subscription = alert_services.subscribe(
+        email="warga@example.test",
+        language="id",
+        frequency="immediate",
+        regions=[need.site.kelurahan],
+        categories=[],
+    )
+    return {"need": need, "pledge": pledge, "receipt": receipt, "subscription": subscription}
 
 
 def _url(name: str, params: tuple, world) -> list[str]:
@@ -132,7 +146,7 @@ def _url(name: str, params: tuple, world) -> list[str]:
     need, pledge = world["need"], world["pledge"]
     values = {
         "pk": need.pk if name.startswith(("need", "donations", "recipients")) else need.aid_type_id,
-        "token": pledge.token,
+        "token": world["subscription"].token if name.startswith("alerts:") else pledge.token,
         "dataset": "needs",
         "fmt": "csv",
         "code": "31.71",
