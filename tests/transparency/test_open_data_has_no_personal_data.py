@@ -1,11 +1,13 @@
-"""No e-mail, phone, contact-person name, pledge token or anonymous donor's name in any public page or
-download. The scan over the demo data set (which has all of them) runs in tests/ksbb/test_load_demo.py,
-on the demo that module loads once; here, over the fixed set."""
+"""No e-mail, phone, contact-person name, pledge token, alert subscription or anonymous donor's name
+in any public page or download. The scan over the demo data set (which has all of them) runs in
+tests/ksbb/test_load_demo.py, on the demo that module loads once; here, over the fixed set (and
+tests/alerts/test_personal_data.py, with a subscription)."""
 
 import re
 
 from django.urls import reverse
 
+from alerts.models import Subscription
 from donations.models import Collaborator, Pledge
 from ksbb.lib.phones import display
 from locations.models import ContactPerson
@@ -46,6 +48,8 @@ def secrets() -> set[str]:
     found |= set(ContactPerson.objects.exclude(email="").values_list("email", flat=True))
     found |= set(ContactPerson.objects.values_list("name", flat=True)) - named
     found |= set(Pledge.objects.values_list("token", flat=True))
+    for email, token in Subscription.objects.values_list("email", "token"):  # alert subscriptions
+        found |= {email, token}
     found |= (
         set(Collaborator.objects.filter(is_anonymous=True).values_list("public_name", flat=True))
         - named
