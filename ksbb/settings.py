@@ -422,6 +422,9 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 # The map: the tile layer is a setting so tests (and offline demos) make no outside request.
 KSBB_TILE_URL = env.str("KSBB_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 KSBB_TILE_ATTRIBUTION = env.str("KSBB_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+# Above this many needs, the map page carries the needs counted per kelurahan and draws them first;
+# the layer of markers (14 bytes a need, gzipped) comes when the donor zooms in (needs.summary).
+KSBB_MAP_SUMMARY_ABOVE = env.int("KSBB_MAP_SUMMARY_ABOVE", default=2000)
 CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += tile_sources(KSBB_TILE_URL)
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (-6.2, 106.83),

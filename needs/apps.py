@@ -8,4 +8,4 @@ class NeedsConfig(AppConfig):
 
     def ready(self):
         # Registers the map layers' snapshots (ksbb.lib.snapshots), which the background worker rebuilds.
-        from needs import areas, layer  # noqa: F401
+        from needs import areas, layer, summary  # noqa: F401

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -13,10 +13,13 @@ from needs.areas import areas, rw_loaded
 from needs.caching import need_digest
 from needs.filters import NeedFilter, canonical_filters
 from needs.models import Need, NeedStatus
+from needs.summary import for_map
 
 PAGE_SIZE = 20
 # The map page's table of the least covered kelurahan; the coverage page lists them all.
 TOP_AREAS = 10
+# Zoomed in this far, a map that drew the needs' counts first (needs.summary) shows the needs.
+DETAIL_ZOOM = 14
 AREA_PARAMS = tuple(f for f in NeedFilter.base_filters if f not in ("sort", "near", "bbox"))
 
 
@@ -53,11 +56,18 @@ def need_map(request):
         approximate = needs.qs.filter(site__location_is_approximate=True).exists()
     query = request.GET.copy()
     query.pop("page", None)
+    area_query = _area_query(request)
     ctx = {
         "filter": needs,
         "page": page,
         "query": query.urlencode(),
-        "area_query": _area_query(request),
+        "area_query": area_query,
+        # The map's first drawing when the layer is large: the needs counted per kelurahan, for
+        # the layer's own filters (its URL's, area_query; needs.summary).
+        "map_summary": for_map(canonical_filters(QueryDict(area_query)))
+        if needs.is_valid()
+        else None,
+        "detail_zoom": DETAIL_ZOOM,
         "statuses": NeedStatus.choices,
         "approximate": approximate,
         "areas": least_covered[:TOP_AREAS] if least_covered else least_covered,
@@ -79,6 +89,7 @@ def need_map(request):
             "zoom_for_rw": _("Zoom in to see it per RW."),
             "per_rw": _("Shaded per RW; a need counts in the RW its site lies in."),
             "no_needs": _("No open need here."),
+            "summary": _("needs here; zoom in to see them"),
             "no_location": _("Your location could not be read; choose another order."),
             "statuses": {value: str(label) for value, label in NeedStatus.choices},
         },

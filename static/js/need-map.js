@@ -162,25 +162,100 @@
       }).addTo(map).bringToBack();
     }).catch(function () { /* the needs stay usable without the boundaries */ });
 
-    var cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 });
-    map.addLayer(cluster);
+    // Usable: the first needs (their markers, or their counts) are drawn; the list came with the
+    // page. For whoever measures it (bench/slow_map.py) and waits on it.
+    function usable() {
+      if (container.dataset.usable) return;
+      if (window.performance && performance.mark) performance.mark("map-usable");
+      container.dataset.usable = String(Math.round(window.performance ? performance.now() : 0));
+    }
 
-    fetchJSON(data.layerUrl).then(function (geojson) {
-      var markers = geojson.features.map(function (feature) {
-        var c = feature.geometry.coordinates;
-        var status = feature.properties.status;
-        // Its name for a screen reader and a tooltip: the marker is a button.
-        var title = (labels.statuses[status] || "") + " · " + labels.open;
-        var marker = L.marker([c[1], c[0]], { icon: pin(status), keyboard: true, title: title });
-        marker.needId = feature.id;
-        marker.bindPopup(el("div", "need-popup", labels.loading));
-        marker.on("popupopen", function (event) { showNeed(event.popup, marker.needId); });
-        return marker;
-      });
-      cluster.addLayers(markers);
-      container.dataset.markers = String(markers.length);
-      if (markers.length) map.fitBounds(cluster.getBounds(), { maxZoom: 15, padding: [20, 20] });
+    var cluster = L.markerClusterGroup({
+      chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
+      // Drawn once the last chunk is clustered (markercluster adds them right after this call; its
+      // own call with nothing, when the group joins the map, draws nothing).
+      chunkProgress: function (done, total) { if (total && done === total) setTimeout(usable, 0); },
     });
+    // What "Needs" shows: the markers, or first, for a large layer, their counts (needs.summary).
+    var points = cluster;
+    var layer = null;
+    var detailZoom = Number(data.detailZoom) || 14;
+
+    function loadLayer(fit) {
+      layer = layer || fetchJSON(data.layerUrl).then(function (geojson) {
+        var markers = geojson.features.map(function (feature) {
+          var c = feature.geometry.coordinates;
+          var status = feature.properties.status;
+          // Its name for a screen reader and a tooltip: the marker is a button.
+          var title = (labels.statuses[status] || "") + " · " + labels.open;
+          var marker = L.marker([c[1], c[0]], { icon: pin(status), keyboard: true, title: title });
+          marker.needId = feature.id;
+          marker.bindPopup(el("div", "need-popup", labels.loading));
+          marker.on("popupopen", function (event) { showNeed(event.popup, marker.needId); });
+          return marker;
+        });
+        if (points !== cluster) {
+          // The counts give way to the needs, where the donor is looking.
+          var shown = map.hasLayer(points);
+          if (shown) map.removeLayer(points);
+          points = cluster;
+          if (shown) map.addLayer(cluster);
+        }
+        cluster.addLayers(markers);
+        if (!markers.length || !map.hasLayer(cluster)) usable();
+        container.dataset.markers = String(markers.length);
+        if (fit && markers.length) map.fitBounds(cluster.getBounds(), { maxZoom: 15, padding: [20, 20] });
+      });
+      return layer;
+    }
+
+    // A count's bubble, in markercluster's own style; its number as text in nodes of its own.
+    var CountIcon = L.DivIcon.extend({
+      createIcon: function (oldIcon) {
+        var div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+        var inner = el("div");
+        inner.appendChild(el("span", null, numbers(this.options.count)));
+        div.appendChild(inner);
+        return div;
+      },
+    });
+
+    function bubble(count) {
+      var size = count < 100 ? "small" : count < 1000 ? "medium" : "large";
+      return new CountIcon({ count: count, className: "marker-cluster marker-cluster-" + size + " need-count", iconSize: [40, 40] });
+    }
+
+    var summaryNode = document.getElementById("map-summary");
+    if (summaryNode) {
+      // A large layer: its counts per kelurahan first, drawn at once from the page itself, and
+      // merged as the donor zooms out; the needs themselves once the donor zooms in to them.
+      var summary = JSON.parse(summaryNode.textContent);
+      var counts = L.markerClusterGroup({
+        showCoverageOnHover: false,
+        maxClusterRadius: 60,
+        iconCreateFunction: function (group) {
+          return bubble(group.getAllChildMarkers().reduce(function (sum, m) { return sum + m.count; }, 0));
+        },
+      });
+      counts.addLayers(summary.areas.map(function (area) {
+        var marker = L.marker([area[1], area[0]], {
+          icon: bubble(area[2]), keyboard: true, title: numbers(area[2]) + " " + labels.summary,
+        });
+        marker.count = area[2];
+        marker.on("click", function () { map.setView(marker.getLatLng(), detailZoom); });
+        return marker;
+      }));
+      points = counts;
+      map.addLayer(counts);
+      container.dataset.summary = String(summary.total);
+      if (summary.areas.length) map.fitBounds(counts.getBounds(), { maxZoom: 15, padding: [20, 20], animate: false });
+      usable();
+      map.on("zoomend", function () { if (map.getZoom() >= detailZoom) loadLayer(false); });
+      if (map.getZoom() >= detailZoom) loadLayer(false);
+    } else {
+      map.addLayer(cluster);
+      loadLayer(true);
+    }
 
     // "Unmet need by kelurahan": switched with the markers, shaded by the chosen measure.
     var view = document.getElementById("map-view");
@@ -221,7 +296,7 @@
     }
 
     function showUnmet() {
-      map.removeLayer(cluster);
+      map.removeLayer(points);
       statusLegend.hidden = true;
       coverageLegend.hidden = false;
       measureBox.hidden = false;
@@ -244,7 +319,7 @@
     function showMarkers() {
       if (shaded) map.removeLayer(shaded);
       shaded = null;
-      map.addLayer(cluster);
+      map.addLayer(points);
       statusLegend.hidden = false;
       coverageLegend.hidden = true;
       measureBox.hidden = true;
@@ -292,6 +367,7 @@
       }).addTo(map);
       container.dataset.areas = String(matched);
       container.dataset.level = level;
+      usable();
       if (!fitted && matched && level === "kelurahan") {
         // The first time, the places with needs: all of Jakarta's mainland, usually.
         var bounds = L.latLngBounds([]);
