@@ -16,6 +16,7 @@ from locations.services import verify_contact
 from recipients import services as recipient_services
 from tests import factories
 from tests.browser.axe import assert_clean, check_everywhere
+from tests.browser.test_alerts import alert_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -101,6 +102,12 @@ PAGES = {
     "contact person's page": ("/narahubung/{contact}/", None),
     "transparency": ("/transparansi/", _choropleth),
     "transparency, as of a day": ("/transparansi/?as_of=2020-10-31", None),
+    "alerts: subscribe": ("/peringatan/", None),
+    "alerts: subscribe, errors": ("/peringatan/", _submit_empty("form.alerts-form [type=submit]")),
+    "alerts: check your mail": ("/peringatan/periksa-surel/", None),
+    "alerts: confirm": ("/peringatan/{alert}/konfirmasi/", None),
+    "alerts: manage": ("/peringatan/{alert}/", None),
+    "alerts: unsubscribe": ("/peringatan/{alert}/berhenti/", None),
     "not found": ("/tidak-ada/", None),
 }
 
@@ -109,6 +116,7 @@ PAGES = {
 def test_the_page_has_no_accessibility_violation(name, world, live_server, browser):
     path, ready = PAGES[name]
     path = path.format(
+        alert=alert_token(),
         need=world["need"].get_absolute_url(),
         pledge=world["pledge"].private_url(),
         contact=world["contact_token"],

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_accessibility_public import world  # noqa: F401 (the same portal)
+from tests.browser.test_alerts import alert_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,6 +25,8 @@ BUDGETS = {
     "{pledge}": 10,
     "/narahubung/{contact}/": 10,
     "/transparansi/": 70,
+    "/peringatan/": 10,
+    "/peringatan/{alert}/": 10,
 }
 
 
@@ -48,6 +51,7 @@ def weigh(page, url: str) -> dict[str, int]:
 @pytest.mark.parametrize("path", list(BUDGETS))
 def test_the_page_stays_within_its_weight_budget(path, world, live_server, phone):  # noqa: F811
     url = live_server.url + path.format(
+        alert=alert_token(),
         need=world["need"].get_absolute_url(),
         pledge=world["pledge"].private_url(),
         contact=world["contact_token"],
