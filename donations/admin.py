@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten, unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -35,6 +35,7 @@ from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
     Delivery,
+    ErasureRequest,
     Opd,
     OutboundMail,
     Pledge,
@@ -251,6 +252,67 @@ class CollaboratorAdmin(PersonalDataAdminMixin, AreaScopedAdminMixin, admin.Mode
             name=lambda collaborator: collaborator.public_id,
         )
         return None
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyMixin, AreaScopedAdminMixin, admin.ModelAdmin):
+    """Donors' own requests to be erased (donations.services.request_erasure): done at once when
+    nothing of theirs was running, otherwise open here until staff complete it, once they no longer
+    need to reach the donor. A request holds no personal data; the collaborator is named as the
+    public sees them."""
+
+    area_lookup = "collaborator__pledges__" + PLEDGE_AREA
+    area_lookup_many = True
+    list_display = ["__str__", "collaborator", "requested_at", "running", "completed_at"]
+    list_filter = [("completed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["collaborator"]
+    fields = ["collaborator_link", "requested_at", "running", "completed_at", "completed_by"]
+    readonly_fields = fields
+    actions = ["complete_erasure_requests"]
+
+    def get_queryset(self, request):
+        running = Pledge.objects.filter(
+            collaborator=OuterRef("collaborator"), status__in=HOLDING_STATUSES
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                running_pledges=Coalesce(
+                    Subquery(
+                        running.order_by()
+                        .values("collaborator")
+                        .annotate(n=Count("pk"))
+                        .values("n")
+                    ),
+                    0,
+                )
+            )
+        )
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("donations.erase_personal_data")
+
+    @admin.display(description=_("pledges in progress"), ordering="running_pledges")
+    def running(self, request_row):
+        return request_row.running_pledges
+
+    @admin.display(description=_("collaborator"))
+    def collaborator_link(self, request_row):
+        return admin_link(request_row.collaborator)
+
+    @admin.action(
+        description=_("Complete: erase the donor's personal data now"), permissions=["erase"]
+    )
+    def complete_erasure_requests(self, request, queryset):
+        apply_to_each(
+            self,
+            request,
+            queryset,
+            lambda erasure: services.complete_erasure(erasure, by=request.user),
+            refused=services.PledgeError,
+            success=lambda names: gettext("Erased, now “Anonim”: %(ids)s.") % {"ids": names},
+        )
 
 
 @admin.register(Opd)

@@ -290,3 +290,35 @@ class SecondCheckForm(forms.Form):
             "here; the public ledger records that the rule was set aside."
         ),
     )
+
+
+class DonorLinkForm(forms.Form):
+    """A returning donor asks for the link to their own page (donations.donor_links)."""
+
+    email = forms.EmailField(
+        label=_("The e-mail address you pledged with"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    # A honeypot, as on the pledge form: a bot that fills it is answered as if it worked.
+    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class DonorErasureForm(forms.Form):
+    """A donor asks, from their own page, for their personal data to be erased."""
+
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand: my name becomes “Anonim” everywhere, my e-mail and phone are removed, "
+            "and I can no longer open this page. My pledges and the public figures stay."
+        ),
+        error_messages={"required": _("Tick the box to confirm that you want your data erased.")},
+    )

@@ -708,3 +708,50 @@ class OutboundMail(OutboxRow):
 
     def __str__(self):
         return self.subject
+
+
+class ErasureRequest(models.Model):
+    """A donor's request, from their own page, to have their personal data erased
+    (donations.services.request_erasure). Done at once when none of their pledges is still running;
+    otherwise staff complete it once they no longer need to reach the donor. Holds no personal data:
+    it stays, with who completed it and when, after the erasure."""
+
+    collaborator = models.ForeignKey(
+        Collaborator,
+        verbose_name=_("collaborator"),
+        on_delete=models.PROTECT,
+        related_name="erasure_requests",
+    )
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("erasure request")
+        verbose_name_plural = _("erasure requests")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collaborator"],
+                condition=Q(completed_at__isnull=True),
+                name="erasure_request_one_open",
+            ),
+            models.CheckConstraint(
+                name="erasure_request_completed_by_needs_time",
+                condition=Q(completed_by__isnull=True) | Q(completed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return _("Erasure request #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None

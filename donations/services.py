@@ -18,11 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from donations import holds, ledger, mail, vetting
+from donations import donor_links, holds, ledger, mail, vetting
 from donations.models import (
     HOLDING_STATUSES,
     Collaborator,
     Delivery,
+    ErasureRequest,
     Opd,
     OutboundMail,
     Pledge,
@@ -653,8 +654,73 @@ def erase_collaborator(collaborator: Collaborator, *, by, reason: str) -> Collab
     if locked.vetting == Vetting.PENDING:
         locked.vetting, locked.vetting_submitted_at = Vetting.NOT_ASKED, None
     locked.save()
+    # Whatever the way it was done, the donor's own request is complete.
+    ErasureRequest.objects.filter(collaborator=locked, completed_at=None).update(
+        completed_at=locked.erased_at, completed_by=by
+    )
     transaction.on_commit(lambda: _discard_letter(letter))
     ledger.record_collaborator(locked)
+    return locked
+
+
+# A donor's own page (donations.donor_links): a link mailed on request, and the erasure they may
+# ask for there.
+
+
+def send_donor_link(email: str, *, language: str) -> None:
+    """Mail the link to their own page to the collaborator registered with `email`, if there is
+    one. Nothing tells the asker whether there was: an address's pledges stay its owner's secret."""
+    collaborator = Collaborator.objects.filter(email__iexact=email.strip(), erased_at=None).first()
+    if collaborator is None:
+        return
+    ctx = {
+        "collaborator": collaborator,
+        "url": donor_links.page_url(collaborator),
+        "minutes": settings.KSBB_DONOR_LINK_MINUTES,
+    }
+    mail.queue(collaborator.email, "donor_link", ctx, language=language)
+
+
+def running_pledges(collaborator: Collaborator):
+    """The collaborator's pledges that staff may still need to reach them about."""
+    return collaborator.pledges.filter(status__in=HOLDING_STATUSES)
+
+
+@transaction.atomic
+def request_erasure(collaborator: Collaborator) -> ErasureRequest:
+    """The donor asks, from their own page, for their personal data to be erased. Done at once when
+    none of their pledges is running; otherwise kept open for staff, who complete it
+    (complete_erasure) once they no longer need to reach the donor. Asking again while a request is
+    open returns that request."""
+    locked = Collaborator.objects.select_for_update().get(pk=collaborator.pk)
+    if locked.erased_at is not None:
+        raise PledgeError(_("This collaborator's personal data was already erased."))
+    request = ErasureRequest.objects.filter(collaborator=locked, completed_at=None).first()
+    if request is None:
+        request = ErasureRequest.objects.create(collaborator=locked)
+    if not running_pledges(locked).exists():
+        _erase_on_request(locked, request, by=None)
+        request.refresh_from_db()
+    return request
+
+
+def _erase_on_request(collaborator: Collaborator, request: ErasureRequest, *, by) -> None:
+    with override(settings.LANGUAGE_CODE):
+        reason = _("The donor's own request of %(date)s, from their page (request #%(pk)s).") % {
+            "date": timezone.localtime(request.requested_at).strftime("%Y-%m-%d %H:%M"),
+            "pk": request.pk,
+        }
+    erase_collaborator(collaborator, by=by, reason=reason)
+
+
+@transaction.atomic
+def complete_erasure(request: ErasureRequest, *, by) -> ErasureRequest:
+    """Staff complete a donor's open erasure request (the admin's action)."""
+    locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.completed_at is not None:
+        raise PledgeError(_("Erasure request #%(pk)s is already complete.") % {"pk": locked.pk})
+    _erase_on_request(locked.collaborator, locked, by=by)
+    locked.refresh_from_db()
     return locked
 
 

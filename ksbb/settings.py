@@ -375,6 +375,11 @@ SPECTACULAR_SETTINGS = {
 # Abuse limits for the pledge form and API (count per s, m, h or d).
 KSBB_PLEDGE_RATE_PER_ADDRESS = env.str("KSBB_PLEDGE_RATE_PER_ADDRESS", default="20/h")
 KSBB_PLEDGE_RATE_PER_EMAIL = env.str("KSBB_PLEDGE_RATE_PER_EMAIL", default="10/h")
+# A returning donor's own page (donations.donor_links): how long its mailed link works, and the
+# limits on asking for one (per client address, and per address asked for: no one is mail-bombed).
+KSBB_DONOR_LINK_MINUTES = env.int("KSBB_DONOR_LINK_MINUTES", default=60)
+KSBB_DONOR_LINK_RATE_PER_ADDRESS = env.str("KSBB_DONOR_LINK_RATE_PER_ADDRESS", default="10/h")
+KSBB_DONOR_LINK_RATE_PER_EMAIL = env.str("KSBB_DONOR_LINK_RATE_PER_EMAIL", default="3/h")
 # The alert subscription form's limits (alerts.views): per client address, and per address asked for.
 KSBB_ALERTS_RATE_PER_ADDRESS = env.str("KSBB_ALERTS_RATE_PER_ADDRESS", default="10/h")
 KSBB_ALERTS_RATE_PER_EMAIL = env.str("KSBB_ALERTS_RATE_PER_EMAIL", default="3/h")

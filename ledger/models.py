@@ -11,7 +11,8 @@ published beside the ledger and can be erased without touching a hash.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext_lazy as _
 
 HASH_PATTERN = r"^[0-9a-f]{64}$"
@@ -54,6 +55,16 @@ class Entry(models.Model):
                 name="ledger_entry_hashes_are_sha256_hex",
             ),
             models.UniqueConstraint(fields=["prev_hash"], name="ledger_entry_one_successor"),
+        ]
+        indexes = [
+            # A pledge's public record lists the entries about it (transparency.pledge_record):
+            # its own and its receipts' by their id, its deliveries' by their pledge.
+            models.Index(F("kind"), KeyTransform("id", "data"), name="ledger_entry_kind_id_idx"),
+            models.Index(
+                KeyTransform("pledge", "data"),
+                name="ledger_delivery_pledge_idx",
+                condition=Q(kind="delivery"),
+            ),
         ]
 
     def __str__(self):

@@ -35,6 +35,7 @@ def seed_staff_groups() -> None:
     importlib.import_module("donations.migrations.0010_series_permissions").grant(apps, None)
     importlib.import_module("donations.migrations.0014_erasure_permission").grant(apps, None)
     importlib.import_module("donations.migrations.0016_vetting").grant(apps, None)
+    importlib.import_module("donations.migrations.0017_erasure_requests").grant(apps, None)
     importlib.import_module("recipients.migrations.0002_staff_permissions").apply(apps, None)
     importlib.import_module("alerts.migrations.0002_staff_permissions").grant(apps, None)
 

@@ -60,6 +60,7 @@ ACTION_DATA = {
     "revoke_link": {},
     "resolve_disputes": {"apply": "1", "resolution": "Matrix"},
     "erase_collaborators": {"apply": "1", "reason": "Matrix"},
+    "complete_erasure_requests": {},
     "vet_organisations": {},
     "refuse_vetting": {"apply": "1", "reason": "Matrix"},
     "check_deliveries": {"apply": "1", "override_reason": ""},

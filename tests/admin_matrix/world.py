@@ -20,7 +20,15 @@ from PIL import Image
 from alerts import services as alert_services
 from alerts.models import Subscription
 from donations import services
-from donations.models import Collaborator, Delivery, OutboundMail, Pledge, PledgeEvent, Receipt
+from donations.models import (
+    Collaborator,
+    Delivery,
+    ErasureRequest,
+    OutboundMail,
+    Pledge,
+    PledgeEvent,
+    Receipt,
+)
 from ksbb.lib.phones import display
 from locations.models import ContactPerson, PersonalDataView, Site, StaffArea
 from locations.scoping import AREA_OFFICER_GROUP, AUDITOR_GROUP, PROVINCIAL_GROUP
@@ -106,6 +114,7 @@ class Area:
             Proposal: self.need.proposals.get(),
             NeedSeries: self.site.need_series.get(),
             OutboundMessage: self.link.messages.get(),
+            ErasureRequest: self.anonymous_donor.erasure_requests.get(),
         }
 
 
@@ -157,6 +166,8 @@ def _area(code: str, marker: str, bureau, point: Point) -> Area:
         photo=_photo(),
     )
     open_pledge = services.pledge(need=need, collaborator=anonymous, quantity=5)
+    # Open while that pledge runs: for staff to see and complete.
+    services.request_erasure(anonymous)
     need_services.start_series(
         by=bureau,
         site=site,

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point
 from playwright.sync_api import expect
 
-from donations import services
+from donations import donor_links, services
 from locations.models import Region
 from locations.services import verify_contact
 from recipients import services as recipient_services
@@ -62,7 +62,12 @@ def world(live_gambir, settings, tmp_path):
         need=need, collaborator=factories.CollaboratorFactory(public_name="PT Pangan"), quantity=60
     )
     _, token = recipient_services.send_link(contact, by=staff)
-    return {"need": need, "pledge": company, "contact_token": token}
+    return {
+        "need": need,
+        "pledge": company,
+        "delivered": delivered,
+        "contact_token": token,
+    }
 
 
 def _markers(page):
@@ -100,6 +105,18 @@ PAGES = {
     "donor's pledge page": ("{pledge}", None),
     "donor's vetting form, errors": ("{pledge}", _submit_empty("form.vetting-form [type=submit]")),
     "contact person's page": ("/narahubung/{contact}/", None),
+    "donor's pledge page, delivered (receipt)": ("{delivered}", None),
+    "a pledge's public record": ("/transparansi/komitmen/{delivered_number}/", None),
+    "asking for one's own page": ("/donatur/", None),
+    "asking for one's own page, errors": (
+        "/donatur/",
+        _submit_empty("form.donor-access-form [type=submit]"),
+    ),
+    "a donor's own page": ("/donatur/{donor_key}/", None),
+    "a donor's own page, erasure errors": (
+        "/donatur/{donor_key}/",
+        _submit_empty("form.erasure-form [type=submit]"),
+    ),
     "transparency": ("/transparansi/", _choropleth),
     "transparency, as of a day": ("/transparansi/?as_of=2020-10-31", None),
     "alerts: subscribe": ("/peringatan/", None),
@@ -120,5 +137,8 @@ def test_the_page_has_no_accessibility_violation(name, world, live_server, brows
         need=world["need"].get_absolute_url(),
         pledge=world["pledge"].private_url(),
         contact=world["contact_token"],
+        delivered=world["delivered"].private_url(),
+        delivered_number=world["delivered"].pk,
+        donor_key=donor_links.make_key(world["delivered"].collaborator),
     )
     assert_clean(check_everywhere(browser, live_server.url, path, ready=ready))

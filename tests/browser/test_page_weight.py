@@ -8,6 +8,7 @@ import gzip
 import pytest
 from playwright.sync_api import expect
 
+from donations import donor_links
 from tests.browser.test_accessibility_public import world  # noqa: F401 (the same portal)
 from tests.browser.test_alerts import alert_token
 
@@ -24,6 +25,9 @@ BUDGETS = {
     "{need}dukung/": 10,
     "{pledge}": 10,
     "/narahubung/{contact}/": 10,
+    "/transparansi/komitmen/{delivered_number}/": 10,
+    "/donatur/": 10,
+    "/donatur/{donor_key}/": 10,
     "/transparansi/": 70,
     "/peringatan/": 10,
     "/peringatan/{alert}/": 10,
@@ -55,6 +59,8 @@ def test_the_page_stays_within_its_weight_budget(path, world, live_server, phone
         need=world["need"].get_absolute_url(),
         pledge=world["pledge"].private_url(),
         contact=world["contact_token"],
+        delivered_number=world["delivered"].pk,
+        donor_key=donor_links.make_key(world["delivered"].collaborator),
     )
     sizes = weigh(phone, url)
     expect(phone.locator("main")).to_be_visible()

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from alerts import services as alert_services
-from donations import services
+from donations import donor_links, services
 from ksbb.lib import http_cache
 from needs import filters
 from tests import factories
@@ -28,6 +28,7 @@ SHARED = {
     "needs:need_map",
     "needs:need_coverage",
     "transparency:transparency",
+    "transparency:pledge_record",
 }  # kept S seconds, page cache
 REVALIDATED = {"need_detail", "need_card"}  # kept, asked again each time (ETag from what it shows)
 PUBLIC_REVALIDATED = {"need-list", "need-detail"}  # API: public, no-cache, ETag
@@ -49,6 +50,11 @@ PUBLIC = {  # public, kept for a while
 PRIVATE = {  # one visitor's own: private, no-store
     "donations:pledge_create",
     "donations:pledge_status",
+    "donations:pledge_receipt",
+    "donations:donor_access",  # its form's CSRF cookie
+    "donations:donor_page",  # a donor's signed link, in every donor page below
+    "donations:donor_summary",
+    "donations:donor_data",
     "recipients:home",
     "alerts:subscribe",  # its form's CSRF cookie
     "alerts:check_mail",
@@ -64,6 +70,7 @@ POST_ONLY = {  # a GET is refused or only redirects; never public
     "donations:pledge_cancel",
     "donations:pledge_extend",
     "donations:pledge_vetting",
+    "donations:donor_erasure",
     "recipients:confirm_need",
     "recipients:answer_delivery",
     "recipients:propose_change",
@@ -137,7 +144,13 @@ def world(need, donor, province_staff, settings, tmp_path):
         regions=[need.site.kelurahan],
         categories=[],
     )
-    return {"need": need, "pledge": pledge, "receipt": receipt, "subscription": subscription}
+    return {
+        "need": need,
+        "pledge": pledge,
+        "delivered": delivered,
+        "receipt": receipt,
+        "subscription": subscription,
+    }
 
 
 def _url(name: str, params: tuple, world) -> list[str]:
@@ -155,7 +168,13 @@ def _url(name: str, params: tuple, world) -> list[str]:
         "receipt": world["receipt"].pk,
         "day": timezone.localdate().isoformat(),
         "lang": "id",
+        "key": donor_links.make_key(pledge.collaborator),
+        "year": world["receipt"].delivery.delivered_on.year,
     }
+    if name == "transparency:pledge_record":
+        values["pk"] = pledge.pk
+    if name == "donations:pledge_receipt":
+        values["token"] = world["delivered"].token
     return [reverse(name, kwargs={p: values[p] for p in params})]
 
 
