@@ -20,7 +20,8 @@ help:
 	@echo "make run    serve the portal with demo data on http://127.0.0.1:8000/"
 	@echo "make serve  serve it as production does: gunicorn, DEBUG off, compressed static files"
 	@echo "make test   run the whole suite (browser tests included) against PostGIS"
-	@echo "make bench  speed figures (map layer, transparency page, needs import, ledger), in a database of their own"
+	@echo "make bench  speed figures (map layer, transparency page, needs import, ledger, the map on a slow"
+	@echo "           phone), in a database of their own"
 	@echo "make loadtest  capacity: 50 to 500 visitors on gunicorn with 50,000 needs, then a bare Django view (~20 min;"
 	@echo "               LOADTEST_ARGS=\"--steps 50,100 ...\", see --help); fails when a target is missed"
 	@echo "make drill     fault drills under load: database, mail server, Redis, worker, app server, replica down; disk full"
@@ -55,8 +56,9 @@ test:
 	$(PY) -m pytest --create-db -n $(PYTEST_JOBS) --dist loadscope $(PYTEST_ARGS)
 
 bench:
-	@scripts/bootstrap.sh
-	@$(WITH_DB) && $(PY) -m bench.needs_layer && $(PY) -m bench.transparency && $(PY) -m bench.import_needs && $(PY) -m bench.ledger
+	@scripts/bootstrap.sh --bench
+	@$(WITH_DB) && $(PY) -m bench.needs_layer && $(PY) -m bench.transparency && $(PY) -m bench.import_needs && $(PY) -m bench.ledger && \
+	$(PY) -m bench.slow_map
 
 loadtest:
 	@scripts/bootstrap.sh --load

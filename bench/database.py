@@ -1,13 +1,13 @@
 """Where `make bench` measures: a database of its own, made for the run and dropped after it."""
 
 
-def in_bench_database(run, *, any_host: bool = False) -> int:
-    """`run()` in the database ksbb_bench (created, migrated, dropped after), as in production: no
+def in_bench_database(run, *, any_host: bool = False, name: str = "ksbb_bench") -> int:
+    """`run()` in the database `name` (created, migrated, dropped after), as in production: no
     query log growing with the work. `any_host`: for benchmarks that request pages."""
     from django.conf import settings
     from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 
-    settings.DATABASES["default"]["TEST"]["NAME"] = "ksbb_bench"
+    settings.DATABASES["default"]["TEST"]["NAME"] = name
     if any_host:
         settings.ALLOWED_HOSTS = ["*"]
     setup_test_environment(debug=False)

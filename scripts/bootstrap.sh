@@ -5,6 +5,7 @@
 #   scripts/bootstrap.sh          what `make run` needs
 #   scripts/bootstrap.sh --test   also Chromium (browser tests), redis-server (the shared-cache test) and
 #                                 nginx (deploy/nginx/'s configuration is tested)
+#   scripts/bootstrap.sh --bench  also Chromium (make bench opens the map as a throttled phone)
 #   scripts/bootstrap.sh --load   also redis-server and nginx (make loadtest serves behind them)
 #   scripts/bootstrap.sh --drill  also redis-server and nginx (make drill runs its own of each)
 # Each runs its own nginx on a free port. Debian's nginx package also starts the system's nginx on port
@@ -16,6 +17,7 @@ cd "$here"
 
 packages=(postgresql-15 postgresql-15-postgis-3 gettext)
 [ "${1:-}" = "--test" ] && packages+=(chromium redis-server nginx)
+[ "${1:-}" = "--bench" ] && packages+=(chromium)
 [ "${1:-}" = "--load" ] && packages+=(redis-server nginx)
 [ "${1:-}" = "--drill" ] && packages+=(redis-server nginx)
 command -v npm >/dev/null || packages+=(npm)
