@@ -156,8 +156,8 @@ def erase(email: str) -> list[dict]:
 def erase_subscriptions(subscriptions) -> int:
     """Delete these subscriptions (the admin's erase action); returns how many."""
     pks = [s.pk for s in subscriptions]
-    deleted, _by_model = Subscription.objects.filter(pk__in=pks).delete()
-    return len(pks) if deleted else 0
+    _total, by_model = Subscription.objects.filter(pk__in=pks).delete()
+    return by_model.get(Subscription._meta.label, 0)
 
 
 def forget_unconfirmed(*, now: datetime.datetime | None = None) -> int:

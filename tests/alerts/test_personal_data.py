@@ -87,6 +87,7 @@ def test_the_admin_exports_and_erases_through_the_services(jakarta):
         CHANGELIST, {"action": "erase_subscriptions", "apply": "1", "confirm": "on", **selected}
     )
     assert done.status_code == 302
+    assert "1 langganan peringatan dihapus." in staff.get(CHANGELIST).content.decode()
     assert list(Subscription.objects.values_list("pk", flat=True)) == [other.pk]
     assert not AlertMail.objects.filter(to="hapus.saya@example.test").exists()
 
