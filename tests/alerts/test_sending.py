@@ -279,3 +279,20 @@ def test_unsubscribing_deletes_the_subscription_its_mails_and_alerts(jakarta):
     services.unsubscribe(subscription)
     assert not Subscription.objects.exists()
     assert not AlertMail.objects.exists() and not NeedAlert.objects.exists()
+
+
+def test_hostile_text_reaches_the_subscriber_exactly_as_typed(jakarta):
+    """The mails are plain text: a hostile title is never HTML-escaped, and adds no header."""
+    from tests.security.markup import ALL_IN_ONE
+
+    subscription = subscribe()
+    need = publish(site_in(GAMBIR))
+    Need.objects.filter(pk=need.pk).update(title=ALL_IN_ONE)
+    services.send_alerts()
+    (alert,) = _alerts(subscription)
+    assert ALL_IN_ONE in alert.body
+    assert not any(entity in alert.body for entity in ("&lt;", "&gt;", "&quot;", "&#x27;", "&amp;"))
+    mail.deliver(alert.pk)
+    message = sent_mail.outbox[-1].message()
+    assert message.get_content_type() == "text/plain"
+    assert set(sent_mail.outbox[-1].extra_headers) == {"List-Unsubscribe", "List-Unsubscribe-Post"}
