@@ -53,7 +53,7 @@ def _language() -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
-    form = SubscribeForm(request.POST or None)
+    form = SubscribeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         email = request.POST.get("email", "").strip().lower()[:254]
         if not _allowed(request, email):
@@ -108,7 +108,7 @@ def manage(request, token: str):
         "categories": list(subscription.categories.all()),
         "frequency": subscription.frequency,
     }
-    form = ChoicesForm(request.POST or None, initial=initial)
+    form = ChoicesForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.change(

@@ -81,6 +81,12 @@ def test_bad_input_gets_the_form_back_with_a_message(client, jakarta, changes, f
     assert not Subscription.objects.exists()
 
 
+def test_an_empty_post_gets_every_required_fields_message(client, jakarta):
+    response = client.post(URL, {})
+    assert response.status_code == 200
+    assert {"email", "regions", "frequency"} <= set(response.context["form"].errors)
+
+
 def test_too_many_areas_is_refused(client, jakarta):
     from locations.models import Region
 
