@@ -26,9 +26,13 @@ def summary(filters: tuple) -> dict:
     return snapshots.snapshot("needs-summary", filters)
 
 
-def for_map(filters: tuple) -> dict | None:
+def for_map(filters: tuple, *, count: int | None = None) -> dict | None:
     """The counts the map page sends with itself, or None when the whole layer is small enough to
-    send at once (KSBB_MAP_SUMMARY_ABOVE needs or fewer): then the counts would only delay it."""
+    send at once (KSBB_MAP_SUMMARY_ABOVE needs or fewer): then the counts would only delay it.
+    `count`: the layer's number of needs if the page knows it already (its list's count, for the
+    same filters): a small layer then costs no counting at all."""
+    if count is not None and count <= settings.KSBB_MAP_SUMMARY_ABOVE:
+        return None
     found = summary(filters)
     return found if found["total"] > settings.KSBB_MAP_SUMMARY_ABOVE else None
 

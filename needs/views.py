@@ -63,9 +63,13 @@ def need_map(request):
         "query": query.urlencode(),
         "area_query": area_query,
         # The map's first drawing when the layer is large: the needs counted per kelurahan, for
-        # the layer's own filters (its URL's, area_query; needs.summary).
-        "map_summary": for_map(canonical_filters(QueryDict(area_query)))
-        if needs.is_valid()
+        # the layer's own filters (its URL's, area_query; needs.summary). The list counted the
+        # same needs, unless a bbox cut it (the layer ignores that).
+        "map_summary": for_map(
+            canonical_filters(QueryDict(area_query)),
+            count=None if "bbox" in request.GET else page.paginator.count,
+        )
+        if page is not None
         else None,
         "detail_zoom": DETAIL_ZOOM,
         "statuses": NeedStatus.choices,

@@ -101,3 +101,14 @@ def canonical_filters_of(query: dict) -> tuple:
     for name, value in query.items():
         data.setlist(name, value if isinstance(value, list) else [value])
     return canonical_filters(data)
+
+
+def test_a_small_layer_costs_the_page_no_counting(client, spread, settings, monkeypatch):
+    built = []
+    monkeypatch.setattr(
+        summary, "build", lambda needs: built.append(needs) or {"total": 0, "areas": []}
+    )
+    client.get("/peta/", {"category": "pangan"})
+    assert built == []  # the list's count said: two needs, below KSBB_MAP_SUMMARY_ABOVE
+    client.get("/peta/", {"category": "pangan", "bbox": "106.7,-6.4,107.0,-6.0"})
+    assert len(built) == 1  # a bbox cuts the list, not the layer: counted to know
