@@ -28,6 +28,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
+from alerts.models import AlertMail
 from donations.models import Pledge, PledgeStatus
 from donations.ratelimit import client_address
 from ksbb.health import outbox_state, worker_heartbeat_age
@@ -86,6 +87,22 @@ class PortalCollector:
             "ksbb_messages_given_up",
             "Messages to contact persons never sent after their last attempt.",
             messages["given_up"],
+        )
+        alert_mail = outbox_state(AlertMail)
+        yield _gauge(
+            "ksbb_alert_mail_unsent",
+            "Mails to alert subscribers that will still be tried.",
+            alert_mail["unsent"],
+        )
+        yield _gauge(
+            "ksbb_alert_mail_oldest_unsent_age_seconds",
+            "Age of the oldest mail to an alert subscriber still to be sent (0 when none waits).",
+            alert_mail["oldest_age"] or 0,
+        )
+        yield _gauge(
+            "ksbb_alert_mail_given_up",
+            "Mails to alert subscribers never sent after their last attempt.",
+            alert_mail["given_up"],
         )
         # Every status listed, so the (status, created_at) index serves the time range.
         since = timezone.now() - timedelta(minutes=1)

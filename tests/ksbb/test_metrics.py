@@ -118,6 +118,8 @@ def test_the_portal_figures_and_view_latency(client, need, donor):
     assert _value(samples, "ksbb_outbox_given_up") == 1
     assert _value(samples, "ksbb_messages_unsent") == 0
     assert _value(samples, "ksbb_messages_oldest_unsent_age_seconds") == 0
+    assert _value(samples, "ksbb_alert_mail_unsent") == 0
+    assert _value(samples, "ksbb_alert_mail_given_up") == 0
     assert _value(samples, "ksbb_pledges_created_last_minute") == 1
     assert _value(samples, "ksbb_jobs", status="failed") == 1
     assert _value(samples, "ksbb_jobs", status="todo") == 2
