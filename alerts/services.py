@@ -171,12 +171,19 @@ def forget_unconfirmed(*, now: datetime.datetime | None = None) -> int:
     return count
 
 
+def place_name(region: Region) -> str:
+    """A region as people write it, its level told apart (kecamatan and kelurahan share names)."""
+    prefix = {Region.Level.KECAMATAN: "Kec. ", Region.Level.KELURAHAN: "Kel. "}
+    return prefix.get(region.level, "") + region.display_name
+
+
 def describe(subscription: Subscription) -> dict:
-    """The choices, as a mail or a page names them."""
+    """The choices, as a mail or a page names them (the frequency lazily: a mail is rendered in
+    the subscriber's language, not the caller's)."""
     return {
-        "regions": [r.display_name for r in subscription.regions.order_by("code")],
+        "regions": [place_name(r) for r in subscription.regions.order_by("code")],
         "categories": [c.name for c in subscription.categories.order_by("order", "name")],
-        "frequency": subscription.get_frequency_display(),
+        "frequency": Frequency(subscription.frequency).label,
     }
 
 
@@ -188,7 +195,7 @@ def _item(need: Need) -> dict:
     """A need as a mail lists it."""
     return {
         "title": need.title,
-        "place": f"{need.site.kelurahan.display_name}, {need.site.kelurahan.parent.display_name}",
+        "place": f"{place_name(need.site.kelurahan)}, {place_name(need.site.kelurahan.parent)}",
         "category": need.aid_type.category.name,
         "remaining": need.quantity_remaining,
         "unit": need.aid_type.unit,

@@ -29,7 +29,8 @@ def test_subscribing_mails_a_confirmation_link_in_the_visitors_language(jakarta,
     assert message.to == ["Warga@Example.test"]
     assert message.subject == "Confirm your alerts from the KSBB portal"
     assert f"/peringatan/{subscription.token}/konfirmasi/" in message.body
-    assert "Gambir" in message.body
+    assert "Kel. Gambir" in message.body
+    assert "At once, for each new need" in message.body  # in the subscriber's language, all of it
     assert "List-Unsubscribe" not in message.extra_headers  # nothing regular to stop yet
     assert subscription.confirmed_at is None
 
