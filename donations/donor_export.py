@@ -1,10 +1,11 @@
 """Everything the portal holds about one collaborator, as the JSON a donor downloads from their own
 page (docs/pledges.md, "A donor's own page"): who they are, each pledge with its history and
-deliveries, and every mail written to them. What is public about them is in it too, marked so."""
+deliveries, every mail written to them, and the alerts their address subscribed to."""
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from alerts import services as alert_services
 from donations.models import Collaborator, Delivery, OutboundMail
 
 FORMAT = "ksbb-donor-export/1"
@@ -86,6 +87,8 @@ def export(collaborator: Collaborator) -> dict:
             }
             for m in OutboundMail.objects.filter(to__iexact=collaborator.email).order_by("pk")
         ],
+        # Alerts the same address subscribed to (docs/alerts.md): erased with the donor's data.
+        "alert_subscriptions": alert_services.export_address(collaborator.email),
         "erasure_requests": [
             {"requested_at": _when(r.requested_at), "completed_at": _when(r.completed_at)}
             for r in collaborator.erasure_requests.all()

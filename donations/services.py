@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from alerts import services as alert_services
 from donations import donor_links, holds, ledger, mail, vetting
 from donations.models import (
     HOLDING_STATUSES,
@@ -642,6 +643,8 @@ def erase_collaborator(collaborator: Collaborator, *, by, reason: str) -> Collab
     mails.filter(sent_at=None, to__iexact=address).delete()
     mails.update(body=ERASED_MAIL)
     OutboundMail.objects.filter(to__iexact=address).update(to=f"{locked.public_id}@erased.invalid")
+    # The alerts the same address subscribed to are theirs too (docs/alerts.md).
+    alert_services.erase(address)
     Pledge.objects.filter(pk__in=pledges).update(message="")
     PledgeEvent.objects.filter(pledge__in=pledges, actor_label=DONOR.label).update(reason="")
     locked.public_name, locked.is_anonymous = ERASED_NAME, True

@@ -195,6 +195,26 @@ def test_erasure_is_done_at_once_when_nothing_runs(client, own_page, donor, hist
     assert client.get(own_page).status_code == 410
 
 
+def test_their_alerts_are_in_their_data_and_go_with_it(client, own_page, donor, history, need):
+    from alerts import services as alert_services
+    from alerts.models import Subscription
+
+    alert_services.subscribe(
+        email="CSR@majubersama.test",
+        language="id",
+        frequency="weekly",
+        regions=[need.site.kelurahan],
+        categories=[],
+    )
+    data = json.loads(client.get(own_page + "data.json").content)
+    [subscription] = data["alert_subscriptions"]
+    assert subscription["frequency"] == "weekly"
+    assert subscription["regions"][0]["code"] == need.site.kelurahan.code
+    services.cancel(history[1])
+    client.post(own_page + "hapus/", {"confirm": "on"})
+    assert not Subscription.objects.exists()
+
+
 def test_erasure_needs_the_box_ticked(client, own_page, donor):
     response = client.post(own_page + "hapus/", {})
     assert response.status_code == 400
