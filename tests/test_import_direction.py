@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["ledger", "locations", "needs", "alerts", "donations", "recipients", "transparency", "ksbb"]
+ORDER = [
+    "ledger",
+    "locations",
+    "needs",
+    "alerts",
+    "donations",
+    "recipients",
+    "transparency",
+    "ksbb",
+]
 LIB = "ksbb.lib"
 
 
