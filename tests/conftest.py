@@ -185,3 +185,27 @@ def pytest_collection_finish(session):
     twice = sorted(nodeid for nodeid, n in seen.items() if n > 1)
     if twice:
         raise pytest.UsageError(f"Tests share a node id, so some would not run: {twice[:5]}")
+
+
+# What starts Playwright's session: once it runs, its event loop stays running in the process's
+# main thread, and any later test there that reaches asgiref's async_to_sync (the health checks,
+# the request-id logs, the worker) fails with "cannot use AsyncToSync in the same thread as an
+# async event loop".
+PLAYWRIGHT_FIXTURES = frozenset({"playwright", "browser", "browser_type", "context", "page"})
+
+
+def _starts_playwright(item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return bool(PLAYWRIGHT_FIXTURES & (set(getattr(item, "fixturenames", ())) - set(params)))
+
+
+def _module(item) -> str:
+    return item.nodeid.split("::")[0]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering of the database tests
+def pytest_collection_modifyitems(items):
+    """The modules with a browser test last, whole: xdist (--dist loadscope) hands out modules in
+    collection order, so no process runs another module after Playwright started in it."""
+    browser_modules = {_module(item) for item in items if _starts_playwright(item)}
+    items.sort(key=lambda item: _module(item) in browser_modules)  # stable within each part

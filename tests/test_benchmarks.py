@@ -1,22 +1,20 @@
 """Every `make bench` benchmark, run once at a tiny size in the suite's database: its seeding, its
 measuring and its report, so a change that breaks a benchmark breaks the build (a constraint added
 without the seeding following it stopped `make bench` once, unnoticed). No time is asserted: the
-figures mean something only at full size, in `make bench`. The same for `make loadtest`, below."""
+figures mean something only at full size, in `make bench`. The same for `make loadtest`, below.
+The slow-phone map benchmark drives Chromium: it is with the browser tests
+(tests/browser/test_slow_map_benchmark.py)."""
 
 import argparse
-import contextlib
 
 import pytest
 
-from bench import import_needs, ledger, needs_layer, slow_map, transparency
+from bench import import_needs, ledger, needs_layer, transparency
 from bench.loadtest import cpu as cpu_meter
 from bench.loadtest import curve
 from bench.loadtest import run as loadtest
 from needs.models import Need
 from tests import factories
-
-# The slow map benchmark's Chromium is launched as the browser tests launch theirs.
-from tests.browser.conftest import browser_type_launch_args  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -27,31 +25,6 @@ def test_the_map_layer_benchmark_runs(capsys):
     assert outcome in (0, 1)  # 1: the ratio target missed, which a tiny layer may well do
     assert "Map layer for" in out and "building / (raw SQL + gzip)" in out
     assert Need.objects.count() == 40
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_the_slow_map_benchmark_runs(capsys, live_server, settings, browser):
-    """Its seeding, its two ways of sending the map (switched on the live server rather than on
-    two gunicorns), its measuring in Chromium (without the throttling) and its report."""
-
-    @contextlib.contextmanager
-    def servers():
-        def base_of(way):
-            counts_first = way == slow_map.COUNTS_FIRST
-            settings.KSBB_MAP_SUMMARY_ABOVE = 0 if counts_first else slow_map.NEVER
-            return live_server.url
-
-        yield base_of
-
-    outcome = slow_map.run(
-        needs=30, runs=1, servers=servers, browser=browser, throttled=False, boundaries=None
-    )
-    out = capsys.readouterr().out
-    assert outcome in (0, 1)  # no time is asserted
-    assert "whole layer first" in out and "counts first" in out and "whole layer / counts" in out
-    assert "with the layer" in out and "without the layer" in out  # each way as it should be
-    assert Need.objects.count() == 30
 
 
 def test_the_transparency_benchmark_runs(capsys):

@@ -24,8 +24,10 @@ def test_publishing_defers_the_sweep_and_the_worker_alerts_once(jakarta, real_qu
     assert SENT == []
 
     run_worker()  # the sweep, which queues the mail with its own job
-    assert AlertMail.objects.get(kind="alert").sent_at is None
-    run_worker()  # that job (one pass of this worker ends once the queue it found is empty)
+    assert AlertMail.objects.filter(kind="alert").count() == 1
+    # That job, unless the same pass took it already (one pass ends once the queue is empty; a
+    # periodic job falling due in it can keep it going).
+    run_worker()
 
     assert [m.to for m in SENT] == [["warga@example.test"]]
     assert f"/kebutuhan/{need.pk}/" in SENT[0].body
