@@ -5,12 +5,13 @@
 - /health/serving/: this app server can serve pages: the primary database answers and the cache
   works. What a load balancer probes: everything it checks belongs to this server.
 - /health/ready/: the whole portal is healthy: the above, plus a background worker's heartbeat is
-  recent and the oldest unsent mail is young enough. What monitoring probes. A dead worker or a
+  recent and the oldest unsent mail or message, in every outbox, is young enough. What monitoring probes. A dead worker or a
   stuck outbox fails every app server alike, so a load balancer must not take servers out on it.
 
 The checks are django-health-check's (HealthCheckView with a `checks` list). Every check runs on
 the request's own thread and database connection (sync_to_async), never on a pool thread that would
-open a connection of its own; the whole readiness costs a SELECT 1 and two small indexed queries.
+open a connection of its own; readiness costs a SELECT 1, the heartbeat's query and one small
+indexed query per outbox.
 The answer is JSON: 200 when every check passes, 503 naming the failing checks otherwise, never a
 500 and never a traceback or personal data (the reasons are the checks' own short sentences; the
 details go to the log).
@@ -43,6 +44,7 @@ from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from health_check.views import HealthCheckView
 from procrastinate.contrib.django.models import ProcrastinateWorker
 
+from alerts.models import AlertMail
 from donations.mail import MAX_ATTEMPTS
 from donations.models import OutboundMail
 from recipients.models import OutboundMessage
@@ -143,14 +145,19 @@ class WorkerHeartbeat(HealthCheck):
             raise ServiceUnavailable(f"last worker heartbeat {age:.0f} s ago (limit {limit} s)")
 
 
+# Every outbox of the portal, with what its rows are called in a failing check's reason (a test
+# checks that each OutboxRow model is here).
+OUTBOXES = [(OutboundMail, "mail"), (OutboundMessage, "message"), (AlertMail, "alert mail")]
+
+
 @dataclasses.dataclass
 class Outbox(HealthCheck):
-    """No mail, and no message to a contact person, still to be sent is older than
-    KSBB_OUTBOX_MAX_AGE_SECONDS."""
+    """Nothing still to be sent, in any outbox (the donors' mail, the contact persons' messages,
+    the alert subscribers' mail), is older than KSBB_OUTBOX_MAX_AGE_SECONDS."""
 
     async def run(self):
         limit = settings.KSBB_OUTBOX_MAX_AGE_SECONDS
-        for model, what in [(OutboundMail, "mail"), (OutboundMessage, "message")]:
+        for model, what in OUTBOXES:
             try:
                 state = await sync_to_async(outbox_state)(model)
             except DatabaseError as error:

@@ -69,7 +69,8 @@ def test_liveness_and_health_are_not_sent_to_https(client, settings):
 
 def test_ready_when_all_is_well(client, worker, django_assert_max_num_queries):
     _mail(minutes_ago=1)  # a young unsent mail is normal
-    with django_assert_max_num_queries(4):  # database, heartbeat, mail, messages
+    # database, heartbeat, and one per outbox
+    with django_assert_max_num_queries(2 + len(health.OUTBOXES)):
         response = client.get(READY)
     assert response.status_code == 200
     assert _answer(response) == {
@@ -129,6 +130,33 @@ def test_an_old_unsent_message_to_a_contact_person_fails_readiness(client, worke
     assert response.status_code == 503
     assert _answer(response)["checks"]["Outbox"].startswith("failing: oldest unsent message")
     assert "+62812" not in response.content.decode() and "Darto" not in response.content.decode()
+
+
+def test_an_old_unsent_alert_mail_fails_readiness_without_saying_to_whom(client, worker, settings):
+    from alerts import services as alert_services
+    from alerts.models import AlertMail
+
+    settings.KSBB_OUTBOX_MAX_AGE_SECONDS = 600
+    alert_services.subscribe(
+        email="warga@example.test", language="id", frequency="weekly", regions=[], categories=[]
+    )
+    AlertMail.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    response = client.get(READY)
+    assert response.status_code == 503
+    assert _answer(response)["checks"]["Outbox"].startswith("failing: oldest unsent alert mail")
+    assert "warga@" not in response.content.decode()
+
+
+def test_every_outbox_is_watched():
+    """Every outbox model (ksbb.lib.outbox.OutboxRow) is in the readiness check: a new one cannot
+    pile up unseen."""
+    from django.apps import apps
+
+    from ksbb.lib.outbox import OutboxRow
+
+    outboxes = {m for m in apps.get_models() if issubclass(m, OutboxRow)}
+    assert len(outboxes) >= 3
+    assert outboxes == {model for model, _what in health.OUTBOXES}
 
 
 def test_mail_given_up_or_sent_does_not_count(client, worker):
