@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from alerts.models import Frequency
 from alerts.services import MAX_REGIONS
+from ksbb.lib.forms import HoneypotForm
 from locations.models import Region
 from needs.models import Category
 
@@ -87,23 +88,11 @@ class ChoicesForm(forms.Form):
         return list(Region.objects.filter(code__in=codes).order_by("code"))
 
 
-class SubscribeForm(ChoicesForm):
+class SubscribeForm(HoneypotForm, ChoicesForm):
     email = forms.EmailField(
         label=gettext_lazy("Your e-mail address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    # A honeypot, as on the pledge form: people never see it; bots that fill every field do.
-    website = forms.CharField(
-        label=gettext_lazy("Leave this empty"), required=False, max_length=200
-    )
 
     field_order = ["email", "regions", "categories", "frequency", "website"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
-
-    @property
-    def is_spam(self) -> bool:
-        return bool(self.data.get("website"))

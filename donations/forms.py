@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from donations import services
 from donations.models import Collaborator, Opd, Pledge
 from ksbb.lib import photos
+from ksbb.lib.forms import HoneypotForm
 from ksbb.lib.widgets import QuickSelect
 from needs.models import Need
 
@@ -18,7 +19,7 @@ phone_validator = RegexValidator(
 )
 
 
-class PledgeForm(forms.Form):
+class PledgeForm(HoneypotForm):
     public_name = forms.CharField(
         label=_("Your name or your organisation's"),
         max_length=150,
@@ -52,8 +53,6 @@ class PledgeForm(forms.Form):
         initial=True,
         help_text=_("Otherwise the public pages show “Anonymous”."),
     )
-    # A honeypot: people never see it; bots that fill every field do.
-    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
 
     def __init__(self, *args, need: Need, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,7 +69,6 @@ class PledgeForm(forms.Form):
         self.fields["email"].widget.attrs.update(autocomplete="email")
         self.fields["phone"].widget.attrs.update(autocomplete="tel", inputmode="tel")
         self.fields["public_name"].widget.attrs.update(autocomplete="name")
-        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
 
     def clean_public_name(self):
         name = self.cleaned_data["public_name"].strip()
@@ -90,10 +88,6 @@ class PledgeForm(forms.Form):
                 % {"remaining": remaining, "unit": self.need.aid_type.unit}
             )
         return quantity
-
-    @property
-    def is_spam(self) -> bool:
-        return bool(self.data.get("website"))
 
     def save(self, *, language: str) -> Pledge:
         """Pledge through the service; raises services.PledgeError when the need moved on meanwhile."""
@@ -292,7 +286,7 @@ class SecondCheckForm(forms.Form):
     )
 
 
-class DonorLinkForm(forms.Form):
+class DonorLinkForm(HoneypotForm):
     """A returning donor asks for the link to their own page (donations.donor_links)."""
 
     email = forms.EmailField(
@@ -300,16 +294,6 @@ class DonorLinkForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    # A honeypot, as on the pledge form: a bot that fills it is answered as if it worked.
-    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["website"].widget.attrs.update(tabindex="-1", autocomplete="off")
-
-    @property
-    def is_spam(self) -> bool:
-        return bool(self.data.get("website"))
 
 
 class DonorErasureForm(forms.Form):
