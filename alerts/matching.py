@@ -9,14 +9,10 @@ import datetime
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from locations.scoping import in_area, within
 from needs.models import Need
-
-
-def region_covers(region_code: str, kelurahan_code: str) -> bool:
-    """Whether the region with `region_code` is the kelurahan or holds it."""
-    return kelurahan_code == region_code or kelurahan_code.startswith(region_code + ".")
 
 
 def matches(
@@ -29,26 +25,12 @@ def matches(
     categories = set(category_ids)
     if categories and category_id not in categories:
         return False
-    return any(region_covers(code, kelurahan_code) for code in region_codes)
-
-
-def enclosing_codes(kelurahan_code: str) -> list[str]:
-    """The kelurahan's code and those of the kecamatan and kota that hold it."""
-    parts = kelurahan_code.split(".")
-    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-
-
-def in_areas(region_codes: Iterable[str]) -> Q:
-    """Needs at a site under any of the regions."""
-    where = Q(pk__in=[])
-    for code in region_codes:
-        where |= Q(site__kelurahan__code=code) | Q(site__kelurahan__code__startswith=code + ".")
-    return where
+    return in_area(kelurahan_code, list(region_codes))
 
 
 def needs_for(region_codes: Iterable[str], category_ids: Iterable[int]) -> QuerySet:
     """The open, published needs a subscription with these regions and categories is about."""
-    needs = Need.objects.open().published().filter(in_areas(region_codes))
+    needs = Need.objects.open().published().filter(within("site__kelurahan__code", region_codes))
     categories = list(category_ids)
     if categories:
         needs = needs.filter(aid_type__category__in=categories)

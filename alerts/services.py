@@ -13,6 +13,7 @@ from django.utils import timezone
 from alerts import mail, matching
 from alerts.models import AlertMail, Frequency, NeedAlert, Subscription
 from locations.models import Region
+from locations.scoping import enclosing_codes
 from needs import coverage
 from needs.models import Category, Need
 
@@ -225,7 +226,7 @@ def send_alerts(*, now: datetime.datetime | None = None) -> int:
     )
     if not needs:
         return 0
-    codes = {code for n in needs for code in matching.enclosing_codes(n.site.kelurahan.code)}
+    codes = {code for n in needs for code in enclosing_codes(n.site.kelurahan.code)}
     subscribers = (
         Subscription.objects.confirmed()
         .filter(frequency=Frequency.IMMEDIATE, regions__code__in=codes)
@@ -309,12 +310,9 @@ def _digest_one(pk: int, now: datetime.datetime) -> bool:
     published = matching.published_since(since, there.values_list("pk", flat=True))
     new = list(there.filter(pk__in=published).with_places().order_by("-pk")[:NEEDS_PER_MAIL])
     least = list(
-        there.exclude(pk__in=[n.pk for n in new])
-        .annotate(
-            covered_share=coverage.covered_share(), uncovered=coverage.beneficiaries_uncovered()
-        )
-        .order_by("covered_share", "-uncovered", "-created_at", "-pk")
-        .with_places()[:LEAST_COVERED]
+        coverage.least_covered_first(there.exclude(pk__in=[n.pk for n in new])).with_places()[
+            :LEAST_COVERED
+        ]
     )
     if not new and not least:
         return False

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from alerts import services
 from alerts.forms import ChoicesForm, SubscribeForm
 from alerts.models import Subscription
-from ksbb.lib import ratelimit
+from ksbb.lib import languages, ratelimit
 
 TOKEN_LENGTH = 43  # services.new_token()
 
@@ -44,12 +43,6 @@ def _allowed(request, email: str) -> bool:
     return ok
 
 
-def _language() -> str:
-    codes = [code for code, _name in settings.LANGUAGES]
-    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    return language if language in codes else settings.LANGUAGE_CODE
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
@@ -65,7 +58,7 @@ def subscribe(request):
                 data = form.cleaned_data
                 services.subscribe(
                     email=data["email"],
-                    language=_language(),
+                    language=languages.current(),
                     frequency=data["frequency"],
                     regions=data["regions"],
                     categories=list(data["categories"]),

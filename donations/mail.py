@@ -13,6 +13,7 @@ from django.utils.translation import override
 from donations.models import OutboundMail, Pledge
 from ksbb.lib import jobs, outbox
 from locations.models import Site, StaffArea
+from locations.scoping import enclosing_codes
 
 log = logging.getLogger(__name__)
 # A mail is given up after MAX_ATTEMPTS tries, about five hours (ksbb.lib.outbox).
@@ -44,8 +45,7 @@ def area_staff_emails(pledge: Pledge) -> list[str]:
     """Active staff assigned to the need's kelurahan, its kecamatan or its kota: the regions whose
     code is the kelurahan's or a prefix of it (StaffArea's rule), found without reading them."""
     kelurahan = Site.objects.values_list("kelurahan__code", flat=True).get(pk=pledge.need.site_id)
-    parts = kelurahan.split(".")
-    codes = [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    codes = enclosing_codes(kelurahan)
     return sorted(
         set(
             StaffArea.objects.filter(

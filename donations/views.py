@@ -21,6 +21,7 @@ from donations.models import (
     PledgeStatus,
     Receipt,
 )
+from ksbb.lib import languages
 from ksbb.lib.http_cache import revalidated_page
 from ksbb.lib.private_files import private_file_response
 from needs import coverage, share
@@ -101,9 +102,7 @@ def need_detail(request, pk: int):
 def _share(need: Need) -> dict:
     """The need's link, card and WhatsApp message (needs.share), at the portal's public address
     (KSBB_BASE_URL, never the request's Host header), in the reader's language."""
-    lang = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    if lang not in dict(settings.LANGUAGES):
-        lang = settings.LANGUAGE_CODE
+    lang = languages.current()
     base = settings.KSBB_BASE_URL.rstrip("/")
     url = base + need.get_absolute_url()
     text = share.card_text(need)

@@ -45,6 +45,21 @@ def in_area(code: str, codes: list[str] | None) -> bool:
     return codes is None or any(code == c or code.startswith(c + ".") for c in codes)
 
 
+def enclosing_codes(kelurahan_code: str) -> list[str]:
+    """The codes of the kota, the kecamatan and the kelurahan itself: every region that holds it."""
+    parts = kelurahan_code.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
+def within(code_lookup: str, codes) -> Q:
+    """Rows whose kelurahan code (at `code_lookup`) lies in one of the regions `codes` (none: no
+    row)."""
+    inside = Q(pk__in=[])
+    for code in codes:
+        inside |= Q(**{code_lookup: code}) | Q(**{f"{code_lookup}__startswith": code + "."})
+    return inside
+
+
 def scope(queryset: QuerySet, user, code_lookup: str) -> QuerySet:
     """`queryset` narrowed to `user`'s areas; `code_lookup` is the path to the kelurahan's code, e.g.
     "need__site__kelurahan__code" for pledges."""
@@ -53,10 +68,7 @@ def scope(queryset: QuerySet, user, code_lookup: str) -> QuerySet:
         return queryset
     if not codes:
         return queryset.none()
-    inside = Q()
-    for code in codes:
-        inside |= Q(**{code_lookup: code}) | Q(**{f"{code_lookup}__startswith": code + "."})
-    return queryset.filter(inside)
+    return queryset.filter(within(code_lookup, codes))
 
 
 class AreaScopedAdminMixin:

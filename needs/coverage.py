@@ -76,6 +76,14 @@ def covered_share():
     )
 
 
+def least_covered_first(needs):
+    """`needs` in the "least covered first" order: the smallest share pledged first, then the most
+    beneficiaries not covered, then the newest (the map's sort, an alert digest's list)."""
+    return needs.annotate(
+        covered_share=covered_share(), uncovered=beneficiaries_uncovered()
+    ).order_by("covered_share", "-uncovered", "-created_at", "-pk")
+
+
 def of_need(need: Need) -> dict:
     """The same two figures for one need in Python (the need's page; tested equal to the SQL)."""
     if need.status not in OPEN_STATUSES:

@@ -231,10 +231,7 @@ class NeedFilter(django_filters.FilterSet):
 
     def filter_sort(self, queryset, name, value):
         if value == "least_covered":
-            return queryset.annotate(
-                covered_share=coverage.covered_share(),
-                uncovered=coverage.beneficiaries_uncovered(),
-            ).order_by("covered_share", "-uncovered", "-created_at", "-pk")
+            return coverage.least_covered_first(queryset)
         near = self.form.cleaned_data.get("near")
         return queryset.annotate(distance=Distance("site__point", near)).order_by(
             "distance", "-created_at", "-pk"

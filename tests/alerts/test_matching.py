@@ -1,8 +1,10 @@
-"""The matching rule on plain values (alerts.matching): regions nest by code, categories filter."""
+"""The matching rule on plain values (alerts.matching): regions nest by code (locations.scoping,
+StaffArea's rule), categories filter."""
 
 import pytest
 
 from alerts import matching
+from locations import scoping
 
 
 @pytest.mark.parametrize(
@@ -19,7 +21,7 @@ from alerts import matching
     ],
 )
 def test_a_region_covers_its_own_kelurahan_and_those_below_it(region, kelurahan, expected):
-    assert matching.region_covers(region, kelurahan) is expected
+    assert scoping.in_area(kelurahan, [region]) is expected
 
 
 def test_no_category_means_every_category():
@@ -39,4 +41,4 @@ def test_any_of_several_regions_matches():
 
 
 def test_enclosing_codes_are_the_kota_kecamatan_and_kelurahan():
-    assert matching.enclosing_codes("31.71.01.1001") == ["31", "31.71", "31.71.01", "31.71.01.1001"]
+    assert scoping.enclosing_codes("31.71.01.1001") == ["31", "31.71", "31.71.01", "31.71.01.1001"]
