@@ -18,7 +18,7 @@ def _when(moment) -> str | None:
 def export(collaborator: Collaborator) -> dict:
     deliveries = Delivery.objects.select_related("opd", "receipt").order_by("delivered_on", "pk")
     pledges = (
-        collaborator.pledges.select_related("need__site__kelurahan", "need__aid_type__category")
+        collaborator.pledges.with_places()
         .prefetch_related("events", Prefetch("deliveries", queryset=deliveries))
         .order_by("pk")
     )

@@ -3,13 +3,13 @@ pledge, and, through a short-lived link mailed on request, the page listing all 
 a yearly summary, everything the portal holds about them, and their erasure request. Every answer
 is private: never kept by a cache, never indexed."""
 
+import functools
 import json
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from donations import donor_export, donor_links, ratelimit, receipts, services
 from donations.forms import DonorErasureForm, DonorLinkForm
 from donations.models import Collaborator
+from ksbb.lib import languages
 
 NOINDEX = "noindex, nofollow"
 
@@ -24,10 +25,7 @@ NOINDEX = "noindex, nofollow"
 def _language(request) -> str:
     """The document's language: `?lang=` when it names one of the portal's, else the page's."""
     asked = request.GET.get("lang", "")
-    if asked in dict(settings.LANGUAGES):
-        return asked
-    current = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    return current if current in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    return asked if asked in dict(settings.LANGUAGES) else languages.current()
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -71,44 +69,48 @@ def donor_access(request):
     return _private(render(request, "donations/donor_access.html", {"form": form}, status=status))
 
 
-def _donor(key: str) -> Collaborator | None:
-    return donor_links.read_key(key)
-
-
 def _expired(request) -> HttpResponse:
-    form = DonorLinkForm()
-    ctx = {"form": form, "expired": True}
+    ctx = {"form": DonorLinkForm(), "expired": True}
     return _private(render(request, "donations/donor_access.html", ctx, status=410))
 
 
-@never_cache
-def donor_page(request, key: str, *, erasure_form=None, status=200):
-    collaborator = _donor(key)
-    if collaborator is None:
-        return _expired(request)
-    pledges = list(
-        collaborator.pledges.select_related("need__site__kelurahan", "need__aid_type").defer(
-            "need__site__kelurahan__boundary"
-        )
-    )
+def _donor_view(view):
+    """A page behind a donor's link: the collaborator the link opens is passed on after the
+    key; a forged, expired or outdated link gets the form to ask for a new one (410)."""
+
+    @functools.wraps(view)
+    def wrapped(request, key: str, **kwargs):
+        collaborator = donor_links.read_key(key)
+        if collaborator is None:
+            return _expired(request)
+        return view(request, key, collaborator, **kwargs)
+
+    return never_cache(wrapped)
+
+
+@_donor_view
+def donor_page(request, key: str, collaborator: Collaborator):
+    return _donor_page(request, key, collaborator)
+
+
+def _donor_page(request, key, collaborator, *, erasure_form=None, status=200):
+    pledges = list(collaborator.pledges.with_places())
     ctx = {
         "collaborator": collaborator,
         "key": key,
         "pledges": pledges,
         "years": receipts.delivery_years(collaborator),
         "erasure": collaborator.erasure_requests.filter(completed_at=None).first(),
-        "running": services.running_pledges(collaborator).count(),
+        # services.running_pledges, read from the pledges at hand
+        "running": sum(pledge.is_holding for pledge in pledges),
         "erasure_form": erasure_form or DonorErasureForm(),
         "minutes": settings.KSBB_DONOR_LINK_MINUTES,
     }
     return _private(render(request, "donations/donor_page.html", ctx, status=status))
 
 
-@never_cache
-def donor_summary(request, key: str, year: int):
-    collaborator = _donor(key)
-    if collaborator is None:
-        return _expired(request)
+@_donor_view
+def donor_summary(request, key: str, collaborator: Collaborator, year: int):
     if year not in receipts.delivery_years(collaborator):
         raise Http404
     language = _language(request)
@@ -116,12 +118,9 @@ def donor_summary(request, key: str, year: int):
     return _pdf(data, f"ksbb-summary-{year}-{language}.pdf")
 
 
-@never_cache
-def donor_data(request, key: str):
+@_donor_view
+def donor_data(request, key: str, collaborator: Collaborator):
     """Everything the portal holds about the donor, as JSON (donations.donor_export)."""
-    collaborator = _donor(key)
-    if collaborator is None:
-        return _expired(request)
     body = json.dumps(donor_export.export(collaborator), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="ksbb-my-data.json"'
@@ -130,13 +129,11 @@ def donor_data(request, key: str):
 
 @never_cache
 @require_POST
-def donor_erasure(request, key: str):
-    collaborator = _donor(key)
-    if collaborator is None:
-        return _expired(request)
+@_donor_view
+def donor_erasure(request, key: str, collaborator: Collaborator):
     form = DonorErasureForm(request.POST)
     if not form.is_valid():
-        return donor_page(request, key, erasure_form=form, status=400)
+        return _donor_page(request, key, collaborator, erasure_form=form, status=400)
     try:
         erasure = services.request_erasure(collaborator)
     except services.PledgeError as e:

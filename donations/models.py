@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from ksbb.lib.outbox import OutboxRow
 from locations.models import Region
-from needs.models import Need
+from needs.models import PLACE_BOUNDARIES, PLACES, Need
 
 
 def new_public_id() -> str:
@@ -287,6 +287,13 @@ def new_token() -> str:
 class PledgeQuerySet(models.QuerySet):
     def holding(self):
         return self.filter(status__in=HOLDING_STATUSES)
+
+    def with_places(self):
+        """With the collaborator, and the need's site, regions and category as Need.with_places
+        reads them: the regions' boundaries left out."""
+        return self.select_related("collaborator", *(f"need__{p}" for p in PLACES)).defer(
+            *(f"need__{b}" for b in PLACE_BOUNDARIES)
+        )
 
 
 class Pledge(models.Model):

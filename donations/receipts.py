@@ -60,9 +60,9 @@ def _word(delivery: Delivery) -> str:
 def receipt_pledges():
     """The pledges with what a receipt reads, in as few queries as a page of them needs."""
     deliveries = Delivery.objects.select_related("opd", "receipt").order_by("delivered_on", "pk")
-    return Pledge.objects.select_related(
-        "collaborator", "need__site__kelurahan__parent__parent", "need__aid_type__category"
-    ).prefetch_related(Prefetch("deliveries", queryset=deliveries))
+    return Pledge.objects.with_places().prefetch_related(
+        Prefetch("deliveries", queryset=deliveries)
+    )
 
 
 def has_receipt(pledge: Pledge) -> bool:

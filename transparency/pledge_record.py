@@ -23,8 +23,8 @@ def ledger_entries(pledge: Pledge, delivery_ids: list[int]):
 def pledge_record(request, pk: int):
     pledge = get_object_or_404(
         Pledge.objects.filter(need__published=True)
-        .select_related("collaborator", "need__site__kelurahan", "need__aid_type__category")
-        .defer("need__site__kelurahan__boundary", "message", "token", "status_reason"),
+        .with_places()
+        .defer("message", "token", "status_reason"),
         pk=pk,
     )
     deliveries = list(
