@@ -1,7 +1,10 @@
 """Gunicorn settings for `make serve` and production (docs/deploy.md); each can be overridden from the environment.
 
 Sync workers: every request is short and database-bound, and a stuck worker is killed by `timeout`
-instead of stalling a shared event loop. `max_requests` recycles workers so a slow leak can't grow forever.
+instead of stalling a shared event loop. `max_requests` recycles workers so a slow leak can't grow forever;
+each new worker loads the portal (about a second of CPU), so recycling stays rare (docs/benchmarks.md,
+load test run 9) and is spread out by a wide jitter, and a worker loads its URLs and templates before
+its first request (`post_worker_init`, ksbb.warmup).
 """
 
 import glob
@@ -16,8 +19,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", 1))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
-max_requests_jitter = max_requests // 10
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 20000))
+# Workers started together get about the same share of requests: a narrow jitter recycles them all
+# within seconds of one another.
+max_requests_jitter = max_requests // 2
 # Empty turns the access log off (gunicorn itself would try to open a file named "").
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 # gunicorn's default line, then the response time (µs) and the request id the portal answered with
@@ -46,6 +51,14 @@ def on_starting(server):
     for stale in glob.glob(os.path.join(metrics_dir, "*.db")):
         os.remove(stale)
     server.log.info("Metrics of all workers in %s", metrics_dir)
+
+
+def post_worker_init(worker):
+    """Before the worker's first request: its URLs, templates and release digest (ksbb.warmup)."""
+    from ksbb.warmup import warm_up
+
+    loaded = warm_up()
+    worker.log.info("Worker %s warmed up: %s templates", worker.pid, loaded["templates"])
 
 
 def child_exit(server, worker):

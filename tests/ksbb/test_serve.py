@@ -128,8 +128,12 @@ def server(django_db_setup, tmp_path_factory):
         check=True,
         timeout=120,
     )
+    SERVER_LOG["path"] = tmp / "gunicorn.log"
     with serving(env, port, tmp / "gunicorn.log"):
         yield port
+
+
+SERVER_LOG: dict[str, Path] = {}
 
 
 @contextlib.contextmanager
@@ -177,6 +181,17 @@ def _cookies(response) -> SimpleCookie:
 def _assert_hardened_cookie(morsel):
     assert morsel["secure"] and morsel["httponly"], morsel.OutputString()
     assert morsel["samesite"] == "Lax", morsel.OutputString()
+
+
+def test_the_worker_loads_the_portal_before_its_first_request(server):
+    """gunicorn.conf.py's post_worker_init (ksbb.warmup): the URLs and every template of the portal's
+    are loaded when the worker starts, not by the first visitor's request."""
+    from ksbb.warmup import project_templates
+
+    _request(server, "GET", "/")
+    log = SERVER_LOG["path"].read_text()
+    assert f"warmed up: {len(project_templates())} templates" in log, log[-3000:]
+    assert "does not compile" not in log
 
 
 def test_plain_http_is_sent_to_https(server):
