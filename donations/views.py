@@ -15,7 +15,6 @@ from donations import holds, ratelimit, services, vetting
 from donations.forms import PledgeForm, VettingRequestForm
 from donations.models import (
     HOLDING_STATUSES,
-    Collaborator,
     Delivery,
     Pledge,
     PledgeStatus,
@@ -25,7 +24,7 @@ from ksbb.lib import languages
 from ksbb.lib.http_cache import revalidated_page
 from ksbb.lib.private_files import private_file_response
 from needs import coverage, share
-from needs.caching import need_digest
+from needs.caching import need_version
 from needs.models import Need
 
 PUBLIC_PLEDGE_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
@@ -33,39 +32,11 @@ COLLABORATORS_PER_PAGE = 25
 
 
 def _need_page_version(request, pk: int) -> str | None:
-    """What the need's page shows, read in one query before it is made (ksbb.lib.http_cache): the
-    need with its counters, site, regions and aid type, its public pledges with their
-    collaborators' public names, and its deliveries with what the recipients said (and whether
-    one still awaiting their word has waited past KSBB_RECEIPT_DAYS, which time alone changes). A
-    pledge changes it, so the page is never served from before."""
-    pledges = f"""(SELECT md5(string_agg(
-                     concat_ws(':', p.id, p.status, p.quantity, c2.public_name, c2.is_anonymous,
-                               c2.vetting),
-                     ',' ORDER BY p.id))
-                   FROM {Pledge._meta.db_table} p
-                   JOIN {Collaborator._meta.db_table} c2 ON c2.id = p.collaborator_id
-                   WHERE p.need_id = n.id AND p.status = ANY(%s))"""
-    deliveries = f"""(SELECT md5(string_agg(
-                     concat_ws(':', d.id, d.quantity, d.delivered_on, d.opd_id, r.outcome,
-                               r.quantity_received, r.photo_public, r.resolved_at IS NULL,
-                               r.id IS NULL AND d.delivered_on
-                                   < (now() AT TIME ZONE %s)::date - %s::int,
-                               c3.public_name, c3.is_anonymous, c3.vetting),
-                     ',' ORDER BY d.id))
-                   FROM {Delivery._meta.db_table} d
-                   JOIN {Pledge._meta.db_table} p3 ON p3.id = d.pledge_id
-                   JOIN {Collaborator._meta.db_table} c3 ON c3.id = p3.collaborator_id
-                   LEFT JOIN {Receipt._meta.db_table} r ON r.delivery_id = d.id
-                   WHERE p3.need_id = n.id)"""
-    return need_digest(
-        pk,
-        also=f"concat_ws('|', {pledges}, {deliveries})",
-        also_params=(
-            [str(s) for s in PUBLIC_PLEDGE_STATUSES],
-            settings.TIME_ZONE,
-            settings.KSBB_RECEIPT_DAYS,
-        ),
-    )
+    """What the need's page shows, read before it is made (ksbb.lib.http_cache): the need's version
+    (needs.caching.need_version), which this app's triggers (donations migration 0018) move with
+    its pledges, their collaborators' public names, its deliveries, their OPDs and what the
+    recipients said. A pledge changes it, so the page is never served from before."""
+    return need_version(pk)
 
 
 @revalidated_page(_need_page_version)

@@ -54,7 +54,10 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Before the worker's first request: its URLs, templates and release digest (ksbb.warmup)."""
+    """Before the worker's first request: its URLs, templates and release digest (ksbb.warmup).
+    Only for the portal: the load test's bare view runs under these settings too."""
+    if worker.app.app_uri != wsgi_app:
+        return
     from ksbb.warmup import warm_up
 
     loaded = warm_up()

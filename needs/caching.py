@@ -3,13 +3,14 @@
 import hashlib
 import time
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import Count, Max
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
 from ksbb.lib.http_cache import release
-from locations.models import Region, Site
+from locations.models import Site
 from needs.models import AidType, Category, Need
 
 
@@ -52,46 +53,59 @@ FRESHNESS_SQL = """(
        >= make_interval(days => c.reconfirm_days + c.reconfirm_grace_days))::int)"""
 
 
-def need_digest(pk, *, also: str = "", also_params: tuple = ()) -> str | None:
-    """A digest of everything public about the published need `pk` (None: no such need): its row
-    (counters included), its site, the names of its kelurahan, kecamatan and kota, its aid type and
-    category. One indexed query, no ORM. `also`: an SQL expression over the need `n` to digest with
-    it (the need page adds its public pledges). Read where the page itself is read (a replica for an
-    anonymous visitor), so a digest is never newer than the page it stands for."""
+def need_version(pk) -> str | None:
+    """The version of everything public about the published need `pk` (None: no such need): what
+    its page, popup and card show. One index probe: the database appends a new number for a need
+    whenever its row, its site, regions, aid type or category, or (through donations' triggers) its
+    pledges, their collaborators, its deliveries, their OPDs and receipts change (needs migration
+    0011, `needs_page_touch`). Beside it, what time alone changes: how many reconfirmation deadlines
+    the need has passed, and the day (a delivery's receipt becomes overdue at midnight). Read where
+    the page itself is read (a replica for an anonymous visitor), so a version is never newer than
+    the page it stands for."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
     if not 0 < pk < 2**63:  # beyond a bigint: no such need (PostgreSQL would refuse the number)
         return None
-    region = Region._meta.db_table
     sql = f"""
-        SELECT md5(concat_ws('|', n::text, s::text, a::text, c::text,
-                   ROW(k.code, k.name, d.code, d.name, t.code, t.name)::text, {FRESHNESS_SQL},
-                   {also or "''"}))
+        SELECT (SELECT max(t.version) FROM needs_page_touch t WHERE t.need_id = n.id),
+               {FRESHNESS_SQL}, (now() AT TIME ZONE %s)::date
         FROM {Need._meta.db_table} n
-        JOIN {Site._meta.db_table} s ON s.id = n.site_id
-        JOIN {region} k ON k.id = s.kelurahan_id
-        LEFT JOIN {region} d ON d.id = k.parent_id
-        LEFT JOIN {region} t ON t.id = d.parent_id
         JOIN {AidType._meta.db_table} a ON a.id = n.aid_type_id
         JOIN {Category._meta.db_table} c ON c.id = a.category_id
         WHERE n.id = %s AND n.published"""
     with connections[router.db_for_read(Need)].cursor() as cursor:
-        cursor.execute(sql, [*also_params, pk])
+        cursor.execute(sql, [settings.TIME_ZONE, pk])
         row = cursor.fetchone()
-    return row[0] if row else None
+    return "{}.{}.{:%Y%m%d}".format(*row) if row else None
+
+
+def prune_page_touches() -> int:
+    """Delete what no version is read from any more: every need's older numbers, and those of needs
+    deleted. A number appended meanwhile is newer than any deleted, so no version moves back.
+    Returns the rows deleted."""
+    with connections[router.db_for_write(Need)].cursor() as cursor:
+        cursor.execute(
+            f"""
+            DELETE FROM needs_page_touch t
+            USING (SELECT need_id, max(version) AS last FROM needs_page_touch GROUP BY need_id) m
+            WHERE t.need_id = m.need_id
+              AND (t.version < m.last
+                   OR NOT EXISTS (SELECT 1 FROM {Need._meta.db_table} n WHERE n.id = t.need_id))"""
+        )
+        return cursor.rowcount
 
 
 def _need_etag(request, *args, pk=None, **kwargs) -> str | None:
-    """One need's ETag (the API's popup): its digest, so a 304 only while nothing it shows changed,
+    """One need's ETag (the API's popup): its version, so a 304 only while nothing it shows changed,
     and never from the two aggregates over every need that lists need."""
-    digest = need_digest(pk)
-    if digest is None:
+    version = need_version(pk)
+    if version is None:
         return None  # no such need: the view answers 404
     key = "|".join(
         (
-            digest,
+            version,
             request.get_full_path(),
             get_language(),
             request.headers.get("Accept", ""),

@@ -10,7 +10,7 @@ from ksbb.lib.http_cache import revalidated_page, shared_page
 from locations.models import RwArea
 from needs import share
 from needs.areas import areas, rw_loaded
-from needs.caching import need_digest
+from needs.caching import need_version
 from needs.filters import NeedFilter, canonical_filters
 from needs.models import Need, NeedStatus
 from needs.summary import for_map
@@ -138,8 +138,8 @@ def need_coverage(request):
 
 
 def _card_version(request, pk: int, lang: str) -> str | None:
-    digest = need_digest(pk)
-    return f"{digest}:{lang}" if digest and lang in dict(settings.LANGUAGES) else None
+    version = need_version(pk)
+    return f"{version}:{lang}" if version and lang in dict(settings.LANGUAGES) else None
 
 
 @revalidated_page(_card_version)

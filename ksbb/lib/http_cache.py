@@ -130,8 +130,8 @@ def shared_page(*, params: tuple[str, ...] = ()) -> Callable:
 
 def revalidated_page(version: Callable[..., str | None], *, params: tuple[str, ...] = ()):
     """A public page that must never be stale: `version(request, **kwargs)` reads, cheaply and from
-    the database the view reads, a digest of everything the page shows (None: no such page, let
-    the view answer). Its ETag derives from that digest."""
+    the database the view reads, a version of everything the page shows (None: no such page, let
+    the view answer). Its ETag derives from that version."""
 
     def decorator(view):
         @functools.wraps(view)

@@ -5,6 +5,7 @@ until its contact person or staff confirm it; pledges already made keep their ho
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from donations import services as donation_services
@@ -90,10 +91,12 @@ def test_the_need_page_says_so(client, need):
 def test_time_alone_changes_the_pages_validator(client, need):
     first = client.get(need.get_absolute_url())["ETag"]
     assert client.get(need.get_absolute_url(), headers={"if-none-match": first}).status_code == 304
-    _aged(need, 0)  # the same row as far as a page shows it…
-    Need.objects.filter(pk=need.pk).update(created_at=need.created_at)
-    assert client.get(need.get_absolute_url(), headers={"if-none-match": first}).status_code == 304
-    _aged(need, 31)  # …until a deadline passes
+    # 31 days pass: the row stays as it is (no trigger moves the page's version), but a deadline
+    # passed, and the version reads that too (needs.caching.need_version).
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        _aged(need, 31)
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     assert client.get(need.get_absolute_url(), headers={"if-none-match": first}).status_code == 200
 
 
