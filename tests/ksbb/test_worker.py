@@ -2,9 +2,12 @@
 procrastinate's worker on its own connections, never inside a request."""
 
 import datetime
+import re
 import threading
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test import override_settings
@@ -245,3 +248,13 @@ def test_a_mail_job_the_database_failed_is_tried_again():
     ]
     assert all(decisions[:5]) and decisions[-1] is None  # a few times, then left failed
     assert decisions[0].retry_at < decisions[1].retry_at < decisions[2].retry_at
+
+
+def test_docs_list_every_job_the_worker_runs():
+    """docs/deploy.md's table of jobs names each task of the worker's, and no other."""
+    text = (Path(settings.BASE_DIR) / "docs" / "deploy.md").read_text()
+    section = text.split("What the worker runs:", 1)[1].split("\n\n", 2)[1]
+    listed = set(re.findall(r"^\| `([\w.]+)` \|", section, re.MULTILINE))
+    # procrastinate's own (remove_old_jobs) runs as ksbb.remove_old_jobs, which is listed.
+    ours = {name for name in app.tasks if "procrastinate.builtin_tasks" not in name}
+    assert listed == ours
