@@ -18,12 +18,12 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from ksbb.lib import api_schema
 from ksbb.lib.api_schema import BAD_PARAMETERS, NOT_FOUND
-from ksbb.lib.http_cache import public_data
+from ksbb.lib.http_cache import public_data, revalidated_api
 from locations.models import Site
 from needs import coverage
 from needs import layer as needs_layer
 from needs.areas import areas
-from needs.caching import need_conditional, needs_conditional
+from needs.caching import need_conditional, need_version, needs_conditional
 from needs.filters import NeedFilter, canonical_filters, known_valid, remember_valid
 from needs.models import AidType, Category, Freshness, Need, NeedStatus
 
@@ -243,6 +243,10 @@ class NeedPagination(GeoJsonPagination):
 @method_decorator(need_conditional, name="retrieve")
 class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     """Published needs as GeoJSON, filtered like the map. `layer/` is the whole filtered set, light."""
+
+    # A need's popup, kept by the page cache like the need's page: a copy per version of the need,
+    # so a repeated popup costs one index probe, never a stale quantity (ksbb.lib.http_cache).
+    ksbb_page_cache = {"retrieve": revalidated_api(lambda request, pk, **kwargs: need_version(pk))}
 
     serializer_class = NeedSerializer
     filterset_class = NeedFilter

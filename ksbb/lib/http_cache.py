@@ -13,7 +13,9 @@ A view says what its answer is with one decorator:
   read of everything the page shows. So a 304, or a copy, is given only while nothing on the page
   has changed; a pledge changes the version, and the next visitor gets a page made after it. The
   copies are shared through the page cache, the most recent also kept in each worker's memory.
-- `public_data(seconds)`: the headers only, for API answers and downloads.
+- `public_data(seconds)`: the headers only, for API answers and downloads; an API action that must
+  never be stale (a need's popup) is kept like a revalidated page through its viewset's
+  `ksbb_page_cache` (`revalidated_api`).
 - Django's `never_cache`: one visitor's own (the pledge form, a pledge's page).
 
 Every public answer varies on `Accept-Language` and `Cookie`: the language comes from the
@@ -93,6 +95,20 @@ class Policy:
     # The query parameters the page reads; a request with any other is never kept.
     params: frozenset[str]
     version: Callable[..., str | None] | None = None
+    # An API answer varies with what the client accepts: the copies are kept apart by the Accept
+    # header, only for these values (a request with another is answered, never kept: no one can
+    # fill the cache with headers of their own invention), and by whether it takes gzip.
+    accepts: frozenset[str] = frozenset()
+
+
+API_ACCEPTS = frozenset({"", "*/*", "application/json", "application/geo+json"})
+
+
+def revalidated_api(version: Callable[..., str | None]) -> Policy:
+    """The policy of a DRF viewset's action kept like a `revalidated_page` (its `ksbb_page_cache`
+    maps actions to policies, since the router makes the view functions): a copy per version,
+    Accept header and encoding, and a 304 to its ETag."""
+    return Policy("revalidated", frozenset(), version, accepts=API_ACCEPTS)
 
 
 def page_seconds() -> int:
@@ -212,6 +228,16 @@ def _anonymous_without_state(request) -> bool:
     )
 
 
+def _policy(match) -> Policy | None:
+    """The view's policy: set by its decorator, or for a DRF viewset's route, its class's
+    `ksbb_page_cache` entry for the action a GET runs."""
+    policy = getattr(match.func, "ksbb_page_cache", None)
+    if policy is None and hasattr(match.func, "cls"):
+        action = (getattr(match.func, "actions", None) or {}).get("get")
+        policy = getattr(match.func.cls, "ksbb_page_cache", {}).get(action)
+    return policy
+
+
 @dataclasses.dataclass
 class _Plan:
     policy: Policy
@@ -230,7 +256,7 @@ def _plan(request) -> _Plan | None:
         match = resolve(request.path_info)
     except Resolver404:
         return None
-    policy = getattr(match.func, "ksbb_page_cache", None)
+    policy = _policy(match)
     if policy is None:
         return None
     query = request.META.get("QUERY_STRING", "")
@@ -239,6 +265,12 @@ def _plan(request) -> _Plan | None:
     language = translation.get_language()
     parts = [policy.kind, release(), language, request.scheme, request.get_host(), request.path]
     parts.append(query)
+    if policy.accepts:
+        accept = request.headers.get("Accept", "")
+        if accept not in policy.accepts:
+            return None
+        gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+        parts += [accept, "gzip" if gzip else ""]
     etag = None
     if policy.kind == "revalidated":
         version = policy.version(request, **match.kwargs)

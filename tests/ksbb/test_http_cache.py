@@ -9,7 +9,9 @@ import time
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -411,6 +413,31 @@ def test_the_need_popup_api_revalidates_per_need(client, need, donor, django_ass
     services.pledge(need=need, collaborator=donor, quantity=5)
     changed = client.get(url, HTTP_ACCEPT="application/json", HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed.json()["properties"]["quantity_remaining"] == 95
+
+
+def test_the_need_popup_is_kept_per_version_accept_and_encoding(
+    client, need, donor, django_assert_num_queries
+):
+    url = f"/api/v1/needs/{need.pk}/"
+    json_ = {"HTTP_ACCEPT": "application/json"}
+    first = client.get(url, **json_)
+    with django_assert_num_queries(1):  # its version; the answer from the page cache
+        again = client.get(url, **json_)
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    # Gzipped for whoever takes it, and that copy only to them.
+    zipped = client.get(url, HTTP_ACCEPT_ENCODING="gzip", **json_)
+    assert zipped["Content-Encoding"] == "gzip" and zipped["ETag"] != first["ETag"]
+    assert "Content-Encoding" not in client.get(url, **json_)
+    # The browsable API is another answer, and an Accept header of one's own is never kept.
+    assert client.get(url, HTTP_ACCEPT="text/html").content != first.content
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as made:
+            assert client.get(url, HTTP_ACCEPT="application/json; q=0.9").json() == first.json()
+        assert len(made) > 1  # the need read again each time
+
+    services.pledge(need=need, collaborator=donor, quantity=5)
+    changed = client.get(url, **json_)
+    assert changed.json()["properties"]["quantity_remaining"] == 95
 
 
 def test_an_unpublished_or_missing_need_is_a_private_404(client, need):
