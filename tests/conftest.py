@@ -203,9 +203,18 @@ def _module(item) -> str:
     return item.nodeid.split("::")[0]
 
 
+def pytest_configure(config):
+    """xdist's loadscope hands out modules in collection order only when told not to reorder them
+    (by default the largest first), and the order below depends on it: with the reordering, a
+    process that had run the accessibility tests then ran the health checks, and all failed."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-django's own ordering of the database tests
 def pytest_collection_modifyitems(items):
-    """The modules with a browser test last, whole: xdist (--dist loadscope) hands out modules in
-    collection order, so no process runs another module after Playwright started in it."""
+    """The modules with a browser test last, whole: xdist (--dist loadscope, not reordered: see
+    pytest_configure) hands out modules in collection order, so no process runs another module
+    after Playwright started in it."""
     browser_modules = {_module(item) for item in items if _starts_playwright(item)}
     items.sort(key=lambda item: _module(item) in browser_modules)  # stable within each part
