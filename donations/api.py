@@ -42,6 +42,13 @@ class PledgeCreateSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1)
     message = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     show_name = serializers.BooleanField(required=False, default=True)
+    submission = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="A key of the client's making (a UUID) for this pledge. Sent again with the same "
+        "key (a retry after a lost answer), the request answers the pledge it made, with 200, and "
+        "makes no second one.",
+    )
 
     def validate(self, attrs):
         need = Need.objects.published().select_related("aid_type").filter(pk=attrs["need"]).first()
@@ -96,6 +103,7 @@ class PledgeSerializer(serializers.ModelSerializer):
     request=PledgeCreateSerializer,
     responses={
         201: PledgeSerializer,
+        200: PledgeSerializer,
         400: PLEDGE_REFUSED,
         415: UNSUPPORTED_MEDIA_TYPE,
         429: THROTTLED,
@@ -106,7 +114,12 @@ class PledgeSerializer(serializers.ModelSerializer):
 def pledge_create(request):
     """Pledge towards a need. Errors come back per field, as on the page."""
     # A JSON body may be any value, not only an object; the serializer refuses what is not one.
-    email = request.data.get("email", "") if isinstance(request.data, Mapping) else ""
+    data = request.data if isinstance(request.data, Mapping) else {}
+    # Sent again with its key: the pledge it made, whatever the need holds now (the form's rule).
+    made = services.pledge_made_by(data.get("need"), data.get("submission"))
+    if made is not None:
+        return Response(PledgeSerializer(made).data, status=status.HTTP_200_OK)
+    email = data.get("email", "")
     if not ratelimit.pledge_allowed(request, str(email) or None):
         raise Throttled(wait=600)
     serializer = PledgeCreateSerializer(data=request.data)

@@ -1,5 +1,7 @@
 """The pledge form (its rules serve the public page and the API alike), and the staff forms of the admin."""
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
@@ -53,10 +55,14 @@ class PledgeForm(HoneypotForm):
         initial=True,
         help_text=_("Otherwise the public pages show “Anonymous”."),
     )
+    # A new key with each form shown; sent twice, the form makes one pledge (Pledge.submission).
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, need: Need, **kwargs):
         super().__init__(*args, **kwargs)
         self.need = need
+        if not self.is_bound:
+            self.initial["submission"] = uuid.uuid4()
         quantity = self.fields["quantity"]
         quantity.max_value = max(need.quantity_remaining, 1)
         quantity.widget.attrs.update(min=1, max=quantity.max_value, inputmode="numeric")
@@ -104,6 +110,7 @@ class PledgeForm(HoneypotForm):
             quantity=data["quantity"],
             message=data["message"],
             language=language,
+            submission=data["submission"],
         )
 
 

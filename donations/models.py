@@ -323,6 +323,12 @@ class Pledge(models.Model):
     token = models.CharField(
         _("token"), max_length=64, unique=True, default=new_token, editable=False
     )
+    # The pledge form's one-time key (a hidden field): the same form sent twice, by a donor tapping
+    # again or by nginx passing the POST to another app server after the first one died, finds the
+    # pledge it made instead of making a second (donations.services.pledge_from_donor).
+    submission = models.UUIDField(
+        _("form submission"), null=True, blank=True, unique=True, editable=False
+    )
     scheduled_for = models.DateField(_("scheduled delivery date"), null=True, blank=True)
     # Known when scheduling, so the site's contact person is told who comes; the delivery records
     # the OPD that actually facilitated it.

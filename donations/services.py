@@ -5,6 +5,7 @@ delivery or a need's counters. Locks are always taken need first, then pledge, s
 functions running together cannot deadlock.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -113,9 +114,11 @@ def pledge(
     quantity: int,
     message: str = "",
     actor: Actor = DONOR,
+    submission: uuid.UUID | None = None,
 ) -> Pledge:
     """Promise `quantity` towards `need`. Locks the need's row, so concurrent pledges queue here
-    and can never together exceed what the need needs."""
+    and can never together exceed what the need needs. `submission`: the pledge form's one-time
+    key (Pledge.submission)."""
     # The category comes with the row (freshness and the hold rule read it): no query more
     # while the row is locked. Only the need's row is locked.
     need = (
@@ -144,6 +147,7 @@ def pledge(
         quantity=quantity,
         message=message,
         hold_until=holds.deadline(S.SUBMITTED, need.aid_type.category, now=timezone.now()),
+        submission=submission,
     )
     need.quantity_pledged += quantity
     _attribute(need, actor, _("Pledge #%(pk)s made") % {"pk": created.pk})
@@ -206,15 +210,54 @@ def save_collaborator(collaborator: Collaborator, *, changed: list[str] | None =
         ledger.record_collaborator(collaborator)
 
 
+def pledge_made_by(need_id, submission) -> Pledge | None:
+    """The pledge the form (or API request) with this one-time key (Pledge.submission) made on the
+    need `need_id`, if any: sent again, it is answered with that pledge before any rule is checked
+    again (the need may be full now, with this very pledge). Anything that is not a key, or not a
+    need's number, finds nothing."""
+    try:
+        key = submission if isinstance(submission, uuid.UUID) else uuid.UUID(str(submission))
+        need_id = int(need_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < need_id < 2**63:
+        return None
+    return Pledge.objects.filter(submission=key, need_id=need_id).first()
+
+
 @transaction.atomic
 def pledge_from_donor(
-    need: Need, *, details: DonorDetails, quantity: int, message: str = "", language: str = "id"
+    need: Need,
+    *,
+    details: DonorDetails,
+    quantity: int,
+    message: str = "",
+    language: str = "id",
+    submission: uuid.UUID | None = None,
 ) -> Pledge:
     """The public pledge flow: find or make the collaborator, pledge, and queue the mails (the donor's
     private link; the area's staff). One transaction: a refused pledge leaves no collaborator behind,
-    and an accepted one always has its mails queued."""
+    and an accepted one always has its mails queued.
+
+    `submission`, the form's one-time key: a form sent again answers the pledge it already made,
+    with nothing written and no mail (the view looks first: pledge_made_by). Two copies racing
+    queue on the need's row lock, so the second finds the first; the key's unique constraint is
+    the last guard."""
+    if submission is not None:
+        # The need's row lock first, as pledge() takes it: a copy still being made commits
+        # before this one looks.
+        Need.objects.select_for_update(of=("self",)).filter(pk=need.pk).first()
+        made = pledge_made_by(need.pk, submission)
+        if made is not None:
+            return made
     collaborator = _collaborator_for(details)
-    created = pledge(need=need, collaborator=collaborator, quantity=quantity, message=message)
+    created = pledge(
+        need=need,
+        collaborator=collaborator,
+        quantity=quantity,
+        message=message,
+        submission=submission,
+    )
     if language != created.language:
         created.language = language
         created.save(update_fields=["language"])

@@ -122,6 +122,11 @@ def pledge_create(request, pk: int):
         return redirect(need)
     form = PledgeForm(request.POST or None, need=need)
     if request.method == "POST":
+        # The same form sent again (a second tap, nginx passing the POST on after an app server
+        # died): the pledge it made, whatever the need holds now and before any limit counts it.
+        made = services.pledge_made_by(need.pk, request.POST.get("submission"))
+        if made is not None:
+            return _pledged(request, made)
         if not ratelimit.pledge_allowed(request, request.POST.get("email")):
             return _rate_limited(request)
         if form.is_spam:
@@ -138,11 +143,15 @@ def pledge_create(request, pk: int):
                 if form.is_valid() or field not in form.errors:
                     form.add_error(field, e.message)
             else:
-                messages.success(request, _("Thank you! Your pledge is recorded."))
-                request.session["ksbb_new_pledge"] = pledge.pk
-                return redirect(pledge.private_url())
+                return _pledged(request, pledge)
     ctx = {"need": need, "form": form, "overlaps": overlaps}
     return render(request, "donations/pledge_form.html", ctx)
+
+
+def _pledged(request, pledge: Pledge):
+    messages.success(request, _("Thank you! Your pledge is recorded."))
+    request.session["ksbb_new_pledge"] = pledge.pk
+    return redirect(pledge.private_url())
 
 
 def _private_pledge(token: str) -> Pledge:
