@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from donations import services
 from donations.models import Pledge
 from ledger import services as ledger_services
+from ledger.models import Entry
 from needs import services as need_services
 from tests import factories
 
@@ -49,7 +50,11 @@ def test_a_journalist_verifies_the_ledger_and_an_edit_in_sql_is_named(
 
     page.goto(live_server.url + "/transparansi/")
     section = page.locator("section", has=page.locator("#ledger-title"))
-    expect(section.get_by_test_id("ledger-head")).to_contain_text("3")
+    head = Entry.objects.order_by("seq").last()
+    # The chain's length and its head, in full (a bare digit would also match inside the hash).
+    expect(section.get_by_test_id("ledger-head")).to_contain_text(
+        f"berisi {Entry.objects.count()} entri; ujungnya: {head.seq}:{head.hash}"
+    )
     screenshot("ledger-section-id")
     ledger = _download(page, "Seluruh buku besar (JSON Lines)", tmp_path)
     verifier = _download(page, "Pemeriksa (verify_ledger.py)", tmp_path)
