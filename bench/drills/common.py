@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
@@ -25,6 +26,8 @@ from bench import server as portal
 PG_BIN = Path(os.environ.get("KSBB_PG_BIN", "/usr/lib/postgresql/15/bin"))
 DB_NAME = "ksbb_drill"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# The pledge form's one-time key, a hidden field a browser sends back (Pledge.submission).
+SUBMISSION = re.compile(r'name="submission" value="([^"]+)"')
 TOKEN = re.compile(r"^/komitmen/([A-Za-z0-9_-]+)/$")
 
 
@@ -337,6 +340,7 @@ class Browser:
                 "email": email,
                 "quantity": quantity,
                 "show_name": "on",
+                "submission": key[1] if (key := SUBMISSION.search(form.body)) else "",
             }
         ).encode()
         return self.request(
@@ -355,6 +359,7 @@ class Browser:
             "kind": "company",
             "email": email,
             "quantity": quantity,
+            "submission": str(uuid.uuid4()),  # its one-time key: a retry makes no second pledge
         }
         return self.request(
             "POST",

@@ -41,6 +41,7 @@ RUNNER: dict = {}
 ACCEPTED: list[str] = []  # the tokens of the pledges the portal accepted
 OUTCOMES = {"pledges accepted": 0, "pledges refused (need filled)": 0, "layer 304": 0}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SUBMISSION = re.compile(r'name="submission" value="([^"]+)"')  # the form's one-time key
 FIELD_ERROR = re.compile(r'id="id_(\w+)-error"')
 STATUSES = ["open", "partly_pledged", "fully_pledged", "delivered"]
 
@@ -192,6 +193,7 @@ class Visitor(FastHttpUser):
             else:
                 _expect(r, 200)
                 match = CSRF.search(r.text or "")
+                key = SUBMISSION.search(r.text or "")
                 if r.status_code != 200 or not match:
                     if r.status_code == 200:
                         r.failure("no CSRF token in the form")
@@ -211,6 +213,7 @@ class Visitor(FastHttpUser):
             "message": "",
             "show_name": "on",
             "website": "",
+            "submission": key[1] if key else "",
         }
         with self.client.post(
             url,
