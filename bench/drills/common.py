@@ -262,11 +262,13 @@ class Answer:
 
     @property
     def pledge_token(self) -> str | None:
-        """The token of an accepted pledge: the form redirects to its page, the API answers 201."""
+        """The token of an accepted pledge: the form redirects to its page, the API answers 201,
+        or 200 to a request sent again with its one-time key (nginx passed it to another server
+        after the first one made the pledge and died before answering)."""
         if self.status == 302:
             match = TOKEN.match(self.headers.get("location", ""))
             return match[1] if match else None
-        if self.status == 201:
+        if self.status in (200, 201) and self.method == "POST":
             try:
                 return json.loads(self.body).get("token")
             except ValueError:

@@ -11,9 +11,9 @@ moment between actions, so the load is steady whatever the fault does to the ans
 
 The checks (`final_checks`): no need over-committed (for every need, what its holding pledges hold
 is at most what it needs, and its pledged counter is exactly that), no accepted pledge lost (every
-token the portal answered with, a redirect to /komitmen/<token>/ or the API's 201, is in the
-database), and no mail sent twice (the drill's own SMTP server received each OutboundMail at most
-once, and every sent one exactly once).
+token the portal answered with, a redirect to /komitmen/<token>/ or the API's 201, or its 200 to a
+request sent again with its one-time key, is in the database), and no mail sent twice (the drill's
+own SMTP server received each OutboundMail at most once, and every sent one exactly once).
 """
 
 import email
