@@ -23,7 +23,7 @@ from locations.models import Site
 from needs import coverage
 from needs import layer as needs_layer
 from needs.areas import areas
-from needs.caching import need_conditional, need_version, needs_conditional
+from needs.caching import need_version, needs_conditional
 from needs.filters import NeedFilter, canonical_filters, known_valid, remember_valid
 from needs.models import AidType, Category, Freshness, Need, NeedStatus
 
@@ -233,14 +233,14 @@ class NeedPagination(GeoJsonPagination):
     retrieve=extend_schema(responses={200: NeedSerializer, 404: NOT_FOUND}),
 )
 @method_decorator(gzip_page, name="dispatch")
-# Lists and a need's popup show quantities: a cache keeps them but asks each time (their ETags);
+# Lists and a need's popup show quantities: a cache keeps them but asks each time (their ETags;
+# the popup's, and its 304, come from the page cache's plan: ksbb_page_cache below);
 # the layer is a snapshot that may lag anyway (docs/deploy.md, what a CDN may cache).
 @method_decorator(public_data(0), name="list")
 @method_decorator(public_data(0), name="retrieve")
 @method_decorator(public_data(), name="layer")
 @method_decorator(public_data(), name="coverage")
 @method_decorator(needs_conditional, name="list")
-@method_decorator(need_conditional, name="retrieve")
 class NeedViewSet(viewsets.ReadOnlyModelViewSet):
     """Published needs as GeoJSON, filtered like the map. `layer/` is the whole filtered set, light."""
 

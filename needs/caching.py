@@ -9,7 +9,6 @@ from django.db.models import Count, Max
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
-from ksbb.lib.http_cache import release
 from locations.models import Site
 from needs.models import AidType, Category, Need
 
@@ -95,24 +94,3 @@ def prune_page_touches() -> int:
                    OR NOT EXISTS (SELECT 1 FROM {Need._meta.db_table} n WHERE n.id = t.need_id))"""
         )
         return cursor.rowcount
-
-
-def _need_etag(request, *args, pk=None, **kwargs) -> str | None:
-    """One need's ETag (the API's popup): its version, so a 304 only while nothing it shows changed,
-    and never from the two aggregates over every need that lists need."""
-    version = need_version(pk)
-    if version is None:
-        return None  # no such need: the view answers 404
-    key = "|".join(
-        (
-            version,
-            request.get_full_path(),
-            get_language(),
-            request.headers.get("Accept", ""),
-            release(),
-        )
-    )
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-need_conditional = condition(etag_func=_need_etag)
