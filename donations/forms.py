@@ -56,7 +56,8 @@ class PledgeForm(HoneypotForm):
         help_text=_("Otherwise the public pages show “Anonymous”."),
     )
     # A new key with each form shown; sent twice, the form makes one pledge (Pledge.submission).
-    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # Hidden, so a key that is not one is no key rather than an error nobody can see.
+    submission = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, need: Need, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,6 +85,12 @@ class PledgeForm(HoneypotForm):
 
     def clean_email(self):
         return self.cleaned_data["email"].strip()
+
+    def clean_submission(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.cleaned_data["submission"])
+        except ValueError:
+            return None
 
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]

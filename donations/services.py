@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Sum, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -240,24 +240,23 @@ def pledge_from_donor(
     and an accepted one always has its mails queued.
 
     `submission`, the form's one-time key: a form sent again answers the pledge it already made,
-    with nothing written and no mail (the view looks first: pledge_made_by). Two copies racing
-    queue on the need's row lock, so the second finds the first; the key's unique constraint is
-    the last guard."""
-    if submission is not None:
-        # The need's row lock first, as pledge() takes it: a copy still being made commits
-        # before this one looks.
-        Need.objects.select_for_update(of=("self",)).filter(pk=need.pk).first()
-        made = pledge_made_by(need.pk, submission)
-        if made is not None:
-            return made
+    with no second pledge and no mail (the view looks first: pledge_made_by). Two copies at once
+    queue on the need's row lock; the second is then refused, by the key's unique constraint or
+    because the first took what remained, and answered with the first's pledge."""
     collaborator = _collaborator_for(details)
-    created = pledge(
-        need=need,
-        collaborator=collaborator,
-        quantity=quantity,
-        message=message,
-        submission=submission,
-    )
+    try:
+        created = pledge(
+            need=need,
+            collaborator=collaborator,
+            quantity=quantity,
+            message=message,
+            submission=submission,
+        )
+    except (IntegrityError, PledgeError):
+        made = pledge_made_by(need.pk, submission) if submission is not None else None
+        if made is None:
+            raise
+        return made
     if language != created.language:
         created.language = language
         created.save(update_fields=["language"])
