@@ -45,7 +45,7 @@ import time
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, router, transaction
 from django.utils.timezone import now as tz_now
 from redis.exceptions import RedisError
@@ -97,9 +97,27 @@ class SharedCounters(DatabaseCache):
         return value
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one redis.Redis per connection pool: Django's makes a new one on every
+    call, and building its reply callbacks cost 0.1 ms, most of a cached page's read. A redis.Redis
+    is safe to share between threads; its pool hands each command its own connection."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailoverRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
         self._location = server if isinstance(server, str) else ",".join(server)
         self.local = LocMemCache(f"failover:{self._location}", params)
         # Redis's OPTIONS (socket timeouts) mean nothing to the database; its own replace them.

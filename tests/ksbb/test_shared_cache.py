@@ -332,3 +332,16 @@ def test_a_redis_that_comes_back_is_used_again(redis_url, redis_port, monkeypatc
     monkeypatch.setattr(failover_cache.time, "monotonic", lambda: cache._down_until + 1)
     assert cache.get("k") == "shared"
     assert cache.incr("ratelimit:k") == 8
+
+
+def test_each_app_server_keeps_one_redis_client_for_every_call(redis_url):
+    """Django's client builds a redis.Redis on every call (0.06 ms of CPU on every cached page);
+    this one keeps it, on the same connection pool, for reads and writes alike."""
+    cache = app_server_cache(redis_url)
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    with mock.patch.object(redis.Redis, "__init__", side_effect=AssertionError("a new client")):
+        cache.set("k", "v")
+        assert cache.get("k") == "v"
+        assert cache.get_many(["k"]) == {"k": "v"}
+    assert client.connection_pool is cache._cache._get_connection_pool(False)
