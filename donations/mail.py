@@ -14,6 +14,7 @@ from donations.models import OutboundMail, Pledge
 from ksbb.lib import jobs, outbox
 from locations.models import Site, StaffArea
 from locations.scoping import enclosing_codes
+from needs.models import Need
 
 log = logging.getLogger(__name__)
 # A mail is given up after MAX_ATTEMPTS tries, about five hours (ksbb.lib.outbox).
@@ -44,7 +45,11 @@ def queue(
 def area_staff_emails(pledge: Pledge) -> list[str]:
     """Active staff assigned to the need's kelurahan, its kecamatan or its kota: the regions whose
     code is the kelurahan's or a prefix of it (StaffArea's rule), found without reading them."""
-    kelurahan = Site.objects.values_list("kelurahan__code", flat=True).get(pk=pledge.need.site_id)
+    need = pledge.need
+    if Need.site.is_cached(need) and Site.kelurahan.is_cached(need.site):
+        kelurahan = need.site.kelurahan.code  # came with the need (services.pledge)
+    else:
+        kelurahan = Site.objects.values_list("kelurahan__code", flat=True).get(pk=need.site_id)
     codes = enclosing_codes(kelurahan)
     return sorted(
         set(

@@ -119,11 +119,13 @@ def pledge(
     """Promise `quantity` towards `need`. Locks the need's row, so concurrent pledges queue here
     and can never together exceed what the need needs. `submission`: the pledge form's one-time
     key (Pledge.submission)."""
-    # The category comes with the row (freshness and the hold rule read it): no query more
-    # while the row is locked. Only the need's row is locked.
+    # The category comes with the row (freshness and the hold rule read it), and the site and its
+    # kelurahan (the mails and the staff to tell read them): no query more while the row is
+    # locked. Only the need's row is locked.
     need = (
         Need.objects.select_for_update(of=("self",))
-        .select_related("aid_type__category")
+        .select_related("aid_type__category", "site__kelurahan")
+        .defer("site__kelurahan__boundary")
         .get(pk=need.pk)
     )
     if need.is_open and not need.is_pledgeable:

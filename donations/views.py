@@ -29,6 +29,11 @@ from needs.models import Need
 
 PUBLIC_PLEDGE_STATUSES = [*HOLDING_STATUSES, PledgeStatus.DELIVERED]
 COLLABORATORS_PER_PAGE = 25
+# "This pledge is new", from the form to the private page it sends the donor to: only the browser
+# that made the pledge is told where its link went (the donor's e-mail address).
+NEW_PLEDGE_COOKIE = "ksbb_new_pledge"
+NEW_PLEDGE_SALT = "donations.new-pledge"
+NEW_PLEDGE_SECONDS = 600
 
 
 def _need_page_version(request, pk: int) -> str | None:
@@ -100,8 +105,13 @@ def receipt_photo(request, pk: int, receipt: int):
 
 
 def _pledgeable_need(pk: int) -> Need:
+    """The need, with what the pledge form shows and checks (its site and kelurahan, its aid type's
+    unit and category): not with_places()'s kecamatan and kota, whose columns cost every form and
+    every submission their compiling."""
     return get_object_or_404(
-        Need.objects.published().with_places(),
+        Need.objects.published()
+        .select_related("site__kelurahan", "aid_type__category")
+        .defer("site__kelurahan__boundary"),
         pk=pk,
     )
 
@@ -149,9 +159,22 @@ def pledge_create(request, pk: int):
 
 
 def _pledged(request, pledge: Pledge):
+    """To the private page, carrying "new" in a signed cookie sent to that page alone. Not in the
+    session: that wrote a row per pledge and deleted it on the next page (7 queries), and its cookie
+    went with the donor's public pages, past every shared cache."""
     messages.success(request, _("Thank you! Your pledge is recorded."))
-    request.session["ksbb_new_pledge"] = pledge.pk
-    return redirect(pledge.private_url())
+    response = redirect(pledge.private_url())
+    response.set_signed_cookie(
+        NEW_PLEDGE_COOKIE,
+        str(pledge.pk),
+        salt=NEW_PLEDGE_SALT,
+        max_age=NEW_PLEDGE_SECONDS,
+        path=pledge.private_url(),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def _private_pledge(token: str) -> Pledge:
@@ -189,12 +212,13 @@ def pledge_status(request, token: str):
     """The donor's private page: status, history, cancel while nothing is delivered, and for an
     organisation its vetting (what to send, and where it stands)."""
     pledge = _private_pledge(token)
-    is_new = request.session.pop("ksbb_new_pledge", None) == pledge.pk
-    if is_new and not request.session.keys():
-        # The session held only that flag. Ended, its cookie goes too, and the donor's next pages
-        # come from the shared page caches again (a session cookie bypasses them for two weeks).
-        request.session.flush()
-    return _pledge_page(request, pledge, is_new=is_new)
+    made_here = request.get_signed_cookie(
+        NEW_PLEDGE_COOKIE, default=None, salt=NEW_PLEDGE_SALT, max_age=NEW_PLEDGE_SECONDS
+    )
+    response = _pledge_page(request, pledge, is_new=made_here == str(pledge.pk))
+    if NEW_PLEDGE_COOKIE in request.COOKIES:  # said once: seen again, the page is not new
+        response.delete_cookie(NEW_PLEDGE_COOKIE, path=request.path, samesite="Lax")
+    return response
 
 
 @never_cache

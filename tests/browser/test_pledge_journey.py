@@ -26,8 +26,15 @@ def test_pledge_then_cancel_from_the_private_link(need, live_server, page, scree
     expect(page).to_have_url(re.compile(r"/komitmen/[A-Za-z0-9_-]+/$"))
     expect(page.get_by_text("Terima kasih!")).to_be_visible()
     expect(page.get_by_test_id("pledge-status")).to_have_text("Diajukan")
+    # Told once, in the browser that pledged, where the private link went; then never again, and
+    # no cookie (session or "new") follows the donor to the public pages.
+    expect(page.get_by_role("status").filter(has_text="koperasi@sejahtera.test")).to_be_visible()
     screenshot("pledge-confirmation-id")
     private_link = page.url
+    page.reload()
+    expect(page.get_by_test_id("pledge-status")).to_have_text("Diajukan")
+    expect(page.get_by_text("koperasi@sejahtera.test")).to_have_count(0)
+    assert {c["name"] for c in page.context.cookies()} <= {"csrftoken"}
     assert any(private_link.removeprefix(live_server.url) in m.body for m in mail.outbox)
 
     page.goto(live_server.url + f"/kebutuhan/{need.pk}/")
