@@ -78,9 +78,10 @@ MESSAGES_COOKIE = "messages"
 PRIVATE_PARAMS = frozenset({"near"})
 # A revalidated page's key holds the version of what it shows, so a copy is right for as long as
 # it exists. Copies are shared through the page cache for REVALIDATED_KEEP_SECONDS after they were
-# last made (memory, not freshness), and each worker keeps its REVALIDATED_LOCAL_PAGES most recent
-# in its own memory too, which spares the popular ones the round trip to Redis.
-REVALIDATED_KEEP_SECONDS = 600
+# last made (memory, not freshness: Redis's maxmemory and volatile-lru bound it, docs/deploy.md, so
+# an hour costs nothing a needed key would miss), and each worker keeps its REVALIDATED_LOCAL_PAGES
+# most recent in its own memory too, which spares the popular ones the round trip to Redis.
+REVALIDATED_KEEP_SECONDS = 3600
 REVALIDATED_LOCAL_PAGES = 256
 # How long one worker may take to make a page again while the others serve the stale copy.
 REMAKE_LOCK_SECONDS = 30
