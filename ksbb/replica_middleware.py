@@ -8,9 +8,9 @@ import time
 
 from django.conf import settings
 from django.db import connections
-from django.urls import Resolver404, resolve
 
 from ksbb.db_routers import REPLICA, replica_reads
+from ksbb.lib import resolving
 
 SAFE_METHODS = {"GET", "HEAD"}
 WROTE_COOKIE = "ksbb_wrote"
@@ -30,9 +30,8 @@ def may_read_from_replica(request) -> bool:
     # Staff act on what they just changed; their session is read here, from the primary.
     if user is not None and user.is_authenticated:
         return False
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
+    match = resolving.match(request)
+    if match is None:
         return False
     return (
         "admin" not in match.namespaces

@@ -54,7 +54,6 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
-from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import (
     get_conditional_response,
@@ -63,6 +62,8 @@ from django.utils.cache import (
     set_response_etag,
 )
 from django.utils.http import quote_etag
+
+from ksbb.lib import resolving
 
 log = logging.getLogger(__name__)
 
@@ -253,9 +254,8 @@ def _plan(request) -> _Plan | None:
         return None
     if PRIVATE_PARAMS & set(request.GET):
         return None
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
+    match = resolving.match(request)
+    if match is None:
         return None
     policy = _policy(match)
     if policy is None:
