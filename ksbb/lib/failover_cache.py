@@ -99,8 +99,8 @@ class SharedCounters(DatabaseCache):
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's client, keeping one redis.Redis per connection pool: Django's makes a new one on every
-    call, and building its reply callbacks cost 0.1 ms, most of a cached page's read. A redis.Redis
-    is safe to share between threads; its pool hands each command its own connection."""
+    call, and building its reply callbacks cost 0.06 ms, 40 % of a cache.get. A redis.Redis is
+    safe to share between threads; its pool hands each command its own connection."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
