@@ -122,12 +122,7 @@ def pledge(
     # The category comes with the row (freshness and the hold rule read it), and the site and its
     # kelurahan (the mails and the staff to tell read them): no query more while the row is
     # locked. Only the need's row is locked.
-    need = (
-        Need.objects.select_for_update(of=("self",))
-        .select_related("aid_type__category", "site__kelurahan")
-        .defer("site__kelurahan__boundary")
-        .get(pk=need.pk)
-    )
+    need = Need.objects.select_for_update(of=("self",)).with_site().get(pk=need.pk)
     if need.is_open and not need.is_pledgeable:
         raise PledgeError(
             _("This need is paused until its recipients confirm it is still needed."), remaining=0

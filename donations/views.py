@@ -105,15 +105,7 @@ def receipt_photo(request, pk: int, receipt: int):
 
 
 def _pledgeable_need(pk: int) -> Need:
-    """The need, with what the pledge form shows and checks (its site and kelurahan, its aid type's
-    unit and category): not with_places()'s kecamatan and kota, whose columns cost every form and
-    every submission their compiling."""
-    return get_object_or_404(
-        Need.objects.published()
-        .select_related("site__kelurahan", "aid_type__category")
-        .defer("site__kelurahan__boundary"),
-        pk=pk,
-    )
+    return get_object_or_404(Need.objects.published().with_site(), pk=pk)
 
 
 def _rate_limited(request):

@@ -210,6 +210,14 @@ class NeedQuerySet(models.QuerySet):
         """select_related the site, its regions and the category (PLACES), boundaries left out."""
         return self.select_related(*PLACES).defer(*PLACE_BOUNDARIES)
 
+    def with_site(self):
+        """select_related the site, its kelurahan (boundary left out) and the category: what a
+        pledge shows and checks, without with_places()'s kecamatan and kota, whose columns cost
+        every query its compiling."""
+        return self.select_related("site__kelurahan", "aid_type__category").defer(
+            "site__kelurahan__boundary"
+        )
+
     def with_reconfirm_dates(self):
         """Annotated `last_confirmed`, and `awaiting_from` and `paused_from`: when, by its category's
         days, the need awaits reconfirmation and when it pauses (Need.freshness's rule)."""
