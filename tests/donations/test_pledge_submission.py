@@ -115,3 +115,21 @@ def test_the_api_answers_a_request_sent_again_with_the_pledge_it_made(client, ne
     assert first.json()["token"] == again.json()["token"] == Pledge.objects.get().token
     body["submission"] = "not-a-key"
     assert client.post("/api/v1/pledges/", body, content_type="application/json").status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "need_id, key",
+    [
+        (None, None),
+        ([1], {"a": 1}),
+        ({"pk": 1}, ["k"]),
+        (2**63, "6f1c5f0a-8a39-4d5e-9d1e-3f1f9a0c1b2d"),
+        (-1, "6f1c5f0a-8a39-4d5e-9d1e-3f1f9a0c1b2d"),
+        ("1; DROP", "6f1c5f0a-8a39-4d5e-9d1e-3f1f9a0c1b2d"),
+    ],
+)
+def test_what_is_no_need_or_no_key_finds_nothing_and_never_raises(need_id, key):
+    """Whatever a stranger's JSON puts in "need" and "submission" reaches pledge_made_by before
+    the serializer checks it: it must find nothing, never a server error."""
+    assert services.pledge_made_by(need_id, key) is None
